@@ -1,0 +1,9 @@
+import { defineCapabilities, fsRootsInspect, HEALTH_RPCS } from '@steward/contracts';
+
+export const capabilities = defineCapabilities({
+  service: 'fs-service',
+  serves: [HEALTH_RPCS['fs-service'], fsRootsInspect],
+  calls: [],
+  emits: ['events.fs.>'],
+  osPowers: ['user-files', 'own-database'],
+});

@@ -1,0 +1,4 @@
+import './instrument.js';
+import { runService } from '@steward/runtime';
+
+await runService({ service: 'scheduler', imports: [] });

@@ -1,0 +1,27 @@
+import './instrument.js';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loadRuntimeConfig, readUiToken } from '@steward/config';
+import { runService } from '@steward/runtime';
+import { EventsModule } from './events/events.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ErrorEnvelopeFilter } from './http/error.filter.js';
+import { requestGuard } from './http/request-guard.middleware.js';
+import { PolicyModule } from './policy/policy.module.js';
+import { publicDir } from './session/session.controller.js';
+import { SessionModule } from './session/session.module.js';
+import { WorkspaceModule } from './workspace/workspace.module.js';
+
+const token = readUiToken(loadRuntimeConfig().paths);
+
+await runService({
+  service: 'ui',
+  imports: [HealthModule, PolicyModule, WorkspaceModule, EventsModule, SessionModule.withToken(token)],
+  http: async (nest, config) => {
+    const app = nest as NestExpressApplication;
+    app.disable('x-powered-by');
+    app.use(requestGuard(config.uiPort, token));
+    app.useGlobalFilters(new ErrorEnvelopeFilter());
+    app.useStaticAssets(publicDir(), { index: false, fallthrough: true, maxAge: 0 });
+    await app.listen(config.uiPort, '127.0.0.1');
+  },
+});

@@ -1,0 +1,1 @@
+export const UI_TOKEN = Symbol('steward.ui-token');

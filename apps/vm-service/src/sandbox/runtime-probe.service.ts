@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { RUNTIME_CONFIG, HealthRegistry } from '@steward/runtime';
+import type { RuntimeConfig } from '@steward/config';
+
+export type SandboxRuntime = 'docker' | 'bubblewrap' | 'none';
+
+const PROBE_TTL_MS = 10_000;
+const PROBE_TIMEOUT_MS = 3_000;
+const BWRAP_PROBE = [
+  '--unshare-all',
+  '--die-with-parent',
+  '--cap-drop', 'ALL',
+  '--ro-bind', '/usr', '/usr',
+  '--symlink', 'usr/bin', '/bin',
+  '--symlink', 'usr/lib', '/lib',
+  '--symlink', 'usr/lib64', '/lib64',
+  '--proc', '/proc',
+  '--dev', '/dev',
+  '/usr/bin/true',
+];
+
+/**
+ * Finds which sandbox runtime this machine can really use: a Docker engine that answers its
+ * ping (preferred), else bubblewrap that can actually create namespaces, else none — in which
+ * case commands are refused, never run on the host.
+ */
+@Injectable()
+export class RuntimeProbeService implements OnModuleInit {
+  private readonly log = new Logger('sandbox');
+  private cached: { runtime: SandboxRuntime; at: number } | undefined;
+
+  constructor(
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(RUNTIME_CONFIG) private readonly config: RuntimeConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const runtime = await this.current();
+    this.log.log(`sandbox runtime: ${runtime}`);
+    this.health.register('sandbox', async () => {
+      const now = await this.current();
+      return now === 'none'
+        ? { status: 'degraded', detail: 'no sandbox runtime: install docker.io (and start dockerd) or bubblewrap' }
+        : { status: 'ok', detail: now };
+    });
+  }
+
+  async current(): Promise<SandboxRuntime> {
+    if (this.cached && Date.now() - this.cached.at < PROBE_TTL_MS) return this.cached.runtime;
+    const runtime: SandboxRuntime = (await this.dockerAnswers())
+      ? 'docker'
+      : (await bubblewrapWorks())
+        ? 'bubblewrap'
+        : 'none';
+    this.cached = { runtime, at: Date.now() };
+    this.health.setSandboxRuntime(runtime);
+    return runtime;
+  }
+
+  private dockerAnswers(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = request(
+        { socketPath: this.config.dockerSocket, path: '/_ping', method: 'GET', timeout: PROBE_TIMEOUT_MS },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+  }
+}
+
+function bubblewrapWorks(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('bwrap', BWRAP_PROBE, { timeout: PROBE_TIMEOUT_MS }, (error) => resolve(!error));
+  });
+}

@@ -1,0 +1,14 @@
+import type { RpcDefinition } from './rpc.js';
+import { HEALTH_RPCS } from './rpcs/health.js';
+import { fsRootsInspect, orchestratorWorkspaceInspect } from './rpcs/workspace.js';
+
+/** Every RPC on the bus. The permission generator and the contract tests walk this list. */
+export const ALL_RPCS: readonly RpcDefinition[] = [
+  ...Object.values(HEALTH_RPCS),
+  fsRootsInspect,
+  orchestratorWorkspaceInspect,
+];
+
+export function findRpc(subject: string): RpcDefinition | undefined {
+  return ALL_RPCS.find((rpc) => rpc.subject === subject);
+}
