@@ -3,9 +3,12 @@ import { defineConfig } from 'vitest/config';
 // Three projects: fast unit specs beside the code, service integration tests against real
 // nats-server / SQLite / Docker, and cross-service end-to-end tests against a whole stack.
 export default defineConfig({
+  // Nest and TypeORM read decorator metadata at run time, as tsc emits it for the built services.
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['libs/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts'],
@@ -13,6 +16,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'tests/integration/**/*.test.ts'],
@@ -23,6 +27,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],

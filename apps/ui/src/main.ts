@@ -5,6 +5,7 @@ import { runService } from '@steward/runtime';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ErrorEnvelopeFilter } from './http/error.filter.js';
+import { httpTracing } from './http/http-tracing.middleware.js';
 import { requestGuard } from './http/request-guard.middleware.js';
 import { PolicyModule } from './policy/policy.module.js';
 import { publicDir } from './session/session.controller.js';
@@ -19,7 +20,11 @@ await runService({
   http: async (nest, config) => {
     const app = nest as NestExpressApplication;
     app.disable('x-powered-by');
+    // Order matters: refuse foreign or unauthenticated requests before reading their bodies, and
+    // start the request's span after body parsing so the handler runs inside its context.
     app.use(requestGuard(config.uiPort, token));
+    app.useBodyParser('json', { limit: '1mb' });
+    app.use(httpTracing());
     app.useGlobalFilters(new ErrorEnvelopeFilter());
     app.useStaticAssets(publicDir(), { index: false, fallthrough: true, maxAge: 0 });
     await app.listen(config.uiPort, '127.0.0.1');

@@ -18,7 +18,8 @@ export function readServiceCredentials(paths: StewardPaths, service: ServiceName
   const file = paths.credentialsFile(service);
   const read = readFileNoFollow(file);
   if (!read.ok) {
-    const code = read.reason === 'missing' ? 'NOT_FOUND' : read.reason === 'unreadable' ? 'UNAVAILABLE' : 'FORBIDDEN';
+    const code =
+      read.reason === 'missing' ? 'NOT_FOUND' : read.reason === 'unreadable' ? 'UNAVAILABLE' : 'FORBIDDEN';
     throw new StewardError(code, `credentials file ${file} ${read.detail}`, { details: { file } });
   }
   const mode = read.stats.mode & 0o777;
@@ -33,13 +34,20 @@ export function readServiceCredentials(paths: StewardPaths, service: ServiceName
   try {
     json = JSON.parse(read.text);
   } catch (error) {
-    throw new StewardError('INVALID_INPUT', `credentials file ${file} is not valid JSON`, { details: { file }, cause: error });
+    throw new StewardError('INVALID_INPUT', `credentials file ${file} is not valid JSON`, {
+      details: { file },
+      cause: error,
+    });
   }
   const parsed = serviceCredentialsSchema.safeParse(json);
   if (!parsed.success) {
-    throw new StewardError('INVALID_INPUT', `credentials file ${file} has the wrong shape: ${z.prettifyError(parsed.error)}`, {
-      details: { file },
-    });
+    throw new StewardError(
+      'INVALID_INPUT',
+      `credentials file ${file} has the wrong shape: ${z.prettifyError(parsed.error)}`,
+      {
+        details: { file },
+      },
+    );
   }
   return parsed.data;
 }

@@ -89,7 +89,9 @@ describe('loadRuntimeConfig', () => {
 
   it('shifts the metrics ports to base+0..base+5 in service order', () => {
     const { metricsPorts } = loadRuntimeConfig({ STEWARD_METRICS_PORT_BASE: '19000' });
-    expect(SERVICE_NAMES.map((service) => metricsPorts[service])).toEqual([19000, 19001, 19002, 19003, 19004, 19005]);
+    expect(SERVICE_NAMES.map((service) => metricsPorts[service])).toEqual([
+      19000, 19001, 19002, 19003, 19004, 19005,
+    ]);
   });
 
   it('switches every metrics endpoint off when the base is 0, so two stacks can run side by side', () => {

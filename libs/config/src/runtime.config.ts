@@ -100,9 +100,13 @@ function parseInteger(env: Env, name: string, min: number, max: number): number 
   if (raw === undefined) return undefined;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new StewardError('INVALID_INPUT', `${name} must be an integer from ${min} to ${max}, got "${raw}"`, {
-      details: { variable: name, value: raw },
-    });
+    throw new StewardError(
+      'INVALID_INPUT',
+      `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+      {
+        details: { variable: name, value: raw },
+      },
+    );
   }
   return value;
 }
@@ -130,9 +134,13 @@ function parseLogLevel(env: Env): LogLevel {
   if (raw === undefined) return 'info';
   const level = LOG_LEVELS.find((candidate) => candidate === raw.toLowerCase());
   if (level === undefined) {
-    throw new StewardError('INVALID_INPUT', `STEWARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`, {
-      details: { variable: 'STEWARD_LOG_LEVEL', value: raw },
-    });
+    throw new StewardError(
+      'INVALID_INPUT',
+      `STEWARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`,
+      {
+        details: { variable: 'STEWARD_LOG_LEVEL', value: raw },
+      },
+    );
   }
   return level;
 }
@@ -177,9 +185,13 @@ function parseDockerSocket(env: Env): string {
   const raw = envValue(env, 'DOCKER_HOST');
   if (raw === undefined) return DEFAULT_DOCKER_SOCKET;
   if (!raw.startsWith('unix://')) {
-    throw new StewardError('INVALID_INPUT', `DOCKER_HOST must be a unix:// socket for sandboxes, got "${raw}"`, {
-      details: { variable: 'DOCKER_HOST' },
-    });
+    throw new StewardError(
+      'INVALID_INPUT',
+      `DOCKER_HOST must be a unix:// socket for sandboxes, got "${raw}"`,
+      {
+        details: { variable: 'DOCKER_HOST' },
+      },
+    );
   }
   return raw.slice('unix://'.length);
 }

@@ -1,7 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatPolicy, loadPolicy, policyValue, POLICY_KEY_NAMES, type EffectivePolicy } from '../src/index.js';
+import {
+  formatPolicy,
+  loadPolicy,
+  policyValue,
+  POLICY_KEY_NAMES,
+  type EffectivePolicy,
+} from '../src/index.js';
 import {
   createPolicyFixture,
   defaultValues,
@@ -55,7 +62,10 @@ describe('a trusted managed file', () => {
   it('merges managed-settings.d/*.json in name order after the main file, later files winning per key', () => {
     fx.writeManaged({ 'budget.maxTurns': 100, 'budget.maxCostUsd': 5 });
     fx.writeDropIn('20-late.json', { 'budget.maxTurns': 30, 'plugins.blocked': ['evil'] });
-    const early = fx.writeDropIn('10-early.json', { 'budget.maxTurns': 50, 'scheduler.minIntervalSeconds': 600 });
+    const early = fx.writeDropIn('10-early.json', {
+      'budget.maxTurns': 50,
+      'scheduler.minIntervalSeconds': 600,
+    });
     const late = join(fx.dropInDir, '20-late.json');
     fx.writeDropIn('.30-editor-temp.json', { 'budget.maxTurns': 1 });
     fx.writeDropIn('40-ignored.json.bak', '{ not json');
@@ -97,7 +107,9 @@ describe('an untrusted managed source fails closed: every key most restrictive, 
     fx.writeSettings({ 'approvals.defaultMode': 'auto' });
     const policy = loadPolicy(fx.options);
     expectEveryKeyFailedClosed(policy);
-    expect(messages(policy.errors)).toContain(`${join(fx.managedDir, 'managed-settings.json')} is a symbolic link`);
+    expect(messages(policy.errors)).toContain(
+      `${join(fx.managedDir, 'managed-settings.json')} is a symbolic link`,
+    );
     expect(policy.errors[0]?.code).toBe('untrusted-source');
   });
 
@@ -168,6 +180,15 @@ describe('an untrusted managed source fails closed: every key most restrictive, 
     expect(messages(policy.errors)).toContain(`${fx.managedDir} is writable by group or others`);
   });
 
+  it('a FIFO planted as a drop-in, without hanging the reader', () => {
+    fx.writeDropIn('10.json', { 'budget.maxTurns': 100 });
+    const fifo = join(fx.dropInDir, '20.json');
+    execFileSync('mkfifo', ['-m', '0644', fifo]);
+    const policy = loadPolicy(fx.options);
+    expectEveryKeyFailedClosed(policy);
+    expect(messages(policy.errors)).toContain(`${fifo} is not a regular file`);
+  });
+
   it('a managed file that is malformed JSON, naming the file', () => {
     const file = fx.writeManaged('{ "budget.maxTurns": 100, ');
     const policy = loadPolicy(fx.options);
@@ -186,7 +207,11 @@ describe('an untrusted managed source fails closed: every key most restrictive, 
   it('never falls back to the person’s settings for a failed source', () => {
     fx.writeManaged('not json');
     fx.writeSettings({ 'approvals.defaultMode': 'auto', 'budget.maxTurns': 500 });
-    const policy = loadPolicy({ ...fx.options, env: { STEWARD_MAX_TURNS: '400' }, flags: { 'budget.maxTurns': 300 } });
+    const policy = loadPolicy({
+      ...fx.options,
+      env: { STEWARD_MAX_TURNS: '400' },
+      flags: { 'budget.maxTurns': 300 },
+    });
     expect(policy.values['approvals.defaultMode']).toBe('ask');
     expect(policy.values['budget.maxTurns']).toBe(20);
     expect(policy.sources['budget.maxTurns'].kind).toBe('fail-closed');
@@ -195,7 +220,11 @@ describe('an untrusted managed source fails closed: every key most restrictive, 
 
 describe('a single bad key in a good managed file fails closed alone', () => {
   it('a wrong-typed value takes its most restrictive value; the other keys keep theirs', () => {
-    const file = fx.writeManaged({ 'budget.maxTurns': 'many', 'sandbox.network': 'proxy', 'fs.deleteBulkThreshold': 0 });
+    const file = fx.writeManaged({
+      'budget.maxTurns': 'many',
+      'sandbox.network': 'proxy',
+      'fs.deleteBulkThreshold': 0,
+    });
     fx.writeSettings({ 'budget.maxTurns': 500 });
     const policy = loadPolicy(fx.options);
     expect(policy.values['budget.maxTurns']).toBe(20);
@@ -212,7 +241,11 @@ describe('a single bad key in a good managed file fails closed alone', () => {
   });
 
   it('an unknown key is reported by name and nothing else changes', () => {
-    const file = fx.writeManaged({ 'sandbox.networks': 'proxy', telemetry: { captureContnet: true }, 'budget.maxTurns': 50 });
+    const file = fx.writeManaged({
+      'sandbox.networks': 'proxy',
+      telemetry: { captureContnet: true },
+      'budget.maxTurns': 50,
+    });
     const policy = loadPolicy(fx.options);
     const unknown = policy.errors.filter((issue) => issue.code === 'unknown-key');
     expect(unknown.map((issue) => issue.key)).toEqual(['sandbox.networks', 'telemetry.captureContnet']);
@@ -243,17 +276,33 @@ describe('the person cannot override a managed key', () => {
   ])('%s setting the telemetry endpoint loses, with a warning naming it', (_name, layer, expected) => {
     fx.writeManaged({ 'telemetry.otlpEndpoint': 'https://collector.corp.example:4318' });
     if ('settings' in layer) fx.writeSettings(layer.settings);
-    const policy = loadPolicy({ ...fx.options, env: 'env' in layer ? layer.env : {}, flags: 'flags' in layer ? layer.flags : {} });
+    const policy = loadPolicy({
+      ...fx.options,
+      env: 'env' in layer ? layer.env : {},
+      flags: 'flags' in layer ? layer.flags : {},
+    });
     expect(policy.values['telemetry.otlpEndpoint']).toBe('https://collector.corp.example:4318');
     expect(policy.sources['telemetry.otlpEndpoint'].kind).toBe('managed');
     expect(policy.warnings).toHaveLength(1);
-    expect(policy.warnings[0]).toMatchObject({ code: 'overridden-by-organization', key: 'telemetry.otlpEndpoint' });
-    expect(policy.warnings[0]?.message).toBe(`${expected} telemetry.otlpEndpoint but it is set by your organization`);
+    expect(policy.warnings[0]).toMatchObject({
+      code: 'overridden-by-organization',
+      key: 'telemetry.otlpEndpoint',
+    });
+    expect(policy.warnings[0]?.message).toBe(
+      `${expected} telemetry.otlpEndpoint but it is set by your organization`,
+    );
   });
 
   it('auto-approve and local MCP servers stay as the organization set them', () => {
-    fx.writeManaged({ approvals: { allowAuto: false, defaultMode: 'ask' }, plugins: { allowLocalMcpServers: false } });
-    fx.writeSettings({ 'approvals.defaultMode': 'auto', 'plugins.allowLocalMcpServers': true, 'approvals.allowAuto': true });
+    fx.writeManaged({
+      approvals: { allowAuto: false, defaultMode: 'ask' },
+      plugins: { allowLocalMcpServers: false },
+    });
+    fx.writeSettings({
+      'approvals.defaultMode': 'auto',
+      'plugins.allowLocalMcpServers': true,
+      'approvals.allowAuto': true,
+    });
     const policy = loadPolicy({ ...fx.options, env: { STEWARD_APPROVAL_MODE: 'auto' } });
     expect(policy.values['approvals.defaultMode']).toBe('ask');
     expect(policy.values['approvals.allowAuto']).toBe(false);
@@ -269,7 +318,11 @@ describe('the person cannot override a managed key', () => {
 
 describe('keys the organization did not set', () => {
   it('take flag over env over settings over default, each with its source', () => {
-    fx.writeSettings({ budget: { maxTurns: 150, maxCostUsd: 3 }, 'sandbox.network': 'proxy', 'agents.maxSubagentConcurrency': 2 });
+    fx.writeSettings({
+      budget: { maxTurns: 150, maxCostUsd: 3 },
+      'sandbox.network': 'proxy',
+      'agents.maxSubagentConcurrency': 2,
+    });
     const policy = loadPolicy({
       ...fx.options,
       env: { STEWARD_MAX_TURNS: '120', STEWARD_MAX_COST_USD: '4.5' },
@@ -294,15 +347,25 @@ describe('keys the organization did not set', () => {
     expect(policy.values['folders.allowed']).toBeNull();
     expect(policy.sources['folders.allowed'].kind).toBe('default');
     expect(policy.values['sandbox.maxCommandTimeoutMs']).toBe(600_000);
-    expect(policy.warnings.map((issue) => issue.code)).toEqual(['not-person-settable', 'not-person-settable', 'not-person-settable']);
-    expect(messages(policy.warnings)).toContain('settings.json sets folders.allowed, which only your organization can set; ignored');
+    expect(policy.warnings.map((issue) => issue.code)).toEqual([
+      'not-person-settable',
+      'not-person-settable',
+      'not-person-settable',
+    ]);
+    expect(messages(policy.warnings)).toContain(
+      'settings.json sets folders.allowed, which only your organization can set; ignored',
+    );
   });
 
   it('skips an invalid value from the person to the next source, with an error', () => {
     fx.writeSettings({ 'budget.maxTurns': 75 });
     const policy = loadPolicy({ ...fx.options, env: { STEWARD_MAX_TURNS: 'lots' } });
     expect(policy.values['budget.maxTurns']).toBe(75);
-    expect(policy.errors[0]).toMatchObject({ code: 'invalid-value', key: 'budget.maxTurns', source: 'STEWARD_MAX_TURNS' });
+    expect(policy.errors[0]).toMatchObject({
+      code: 'invalid-value',
+      key: 'budget.maxTurns',
+      source: 'STEWARD_MAX_TURNS',
+    });
   });
 
   it('reports a malformed settings.json and falls back to defaults', () => {
@@ -310,6 +373,13 @@ describe('keys the organization did not set', () => {
     const policy = loadPolicy(fx.options);
     expect(policy.values).toEqual(defaultValues());
     expect(policy.errors[0]).toMatchObject({ code: 'unparseable-source', source: fx.settingsFile });
+  });
+
+  it('reports a FIFO at settings.json instead of hanging on it', () => {
+    execFileSync('mkfifo', [fx.settingsFile]);
+    const policy = loadPolicy(fx.options);
+    expect(policy.values).toEqual(defaultValues());
+    expect(policy.errors[0]).toMatchObject({ code: 'unreadable-source', source: fx.settingsFile });
   });
 
   it('warns about unknown keys in settings.json', () => {
@@ -324,7 +394,11 @@ describe('rules between keys', () => {
     fx.writeManaged({ 'approvals.allowAuto': false });
     const policy = loadPolicy({ ...fx.options, flags: { 'approvals.defaultMode': 'auto' } });
     expect(policy.values['approvals.defaultMode']).toBe('ask');
-    expect(policy.warnings.some((issue) => issue.code === 'limited-by-policy' && issue.key === 'approvals.defaultMode')).toBe(true);
+    expect(
+      policy.warnings.some(
+        (issue) => issue.code === 'limited-by-policy' && issue.key === 'approvals.defaultMode',
+      ),
+    ).toBe(true);
   });
 
   it('caps the command timeout at the organization’s maximum', () => {
@@ -341,14 +415,21 @@ describe('where managed policy is read from', () => {
     for (const platform of ['darwin', 'win32'] as const) {
       const policy = loadPolicy({ settingsFile: fx.settingsFile, env: {}, platform });
       expect(policy.errors).toEqual([
-        expect.objectContaining({ code: 'unsupported-platform', message: expect.stringContaining(`not supported yet on ${platform}`) }),
+        expect.objectContaining({
+          code: 'unsupported-platform',
+          message: expect.stringContaining(`not supported yet on ${platform}`),
+        }),
       ]);
     }
   });
 
   it('reads STEWARD_MANAGED_SETTINGS_DIR in place of /etc/steward', () => {
     fx.writeManaged({ 'sandbox.network': 'proxy' });
-    const policy = loadPolicy({ settingsFile: fx.settingsFile, env: { STEWARD_MANAGED_SETTINGS_DIR: fx.managedDir }, platform: 'linux' });
+    const policy = loadPolicy({
+      settingsFile: fx.settingsFile,
+      env: { STEWARD_MANAGED_SETTINGS_DIR: fx.managedDir },
+      platform: 'linux',
+    });
     expect(policy.values['sandbox.network']).toBe('proxy');
     expect(policy.sources['sandbox.network'].kind).toBe('managed');
   });
@@ -365,15 +446,24 @@ describe('formatPolicy', () => {
     expect(lines.find((line) => line.startsWith('sandbox.network '))).toMatch(
       /^sandbox\.network\s+"proxy"\s+managed: .*managed-settings\.json\s+set by your organization$/,
     );
-    expect(lines.find((line) => line.startsWith('budget.maxTurns '))).toMatch(/20\s+fail-closed: .*set by your organization \(failed closed\)$/);
-    expect(lines.find((line) => line.startsWith('budget.maxCostUsd '))).toMatch(/^budget\.maxCostUsd\s+10\s+default: default$/);
+    expect(lines.find((line) => line.startsWith('budget.maxTurns '))).toMatch(
+      /20\s+fail-closed: .*set by your organization \(failed closed\)$/,
+    );
+    expect(lines.find((line) => line.startsWith('budget.maxCostUsd '))).toMatch(
+      /^budget\.maxCostUsd\s+10\s+default: default$/,
+    );
     expect(text).toContain('\nErrors:\n  - ');
-    expect(text).toContain('\nWarnings:\n  - settings.json sets sandbox.network but it is set by your organization');
+    expect(text).toContain(
+      '\nWarnings:\n  - settings.json sets sandbox.network but it is set by your organization',
+    );
   });
 });
 
 it('reads a settings file written as nested objects the same as dotted keys', () => {
-  writeFileSync(fx.settingsFile, JSON.stringify({ sandbox: { network: 'proxy', egressHosts: ['pypi.org'] } }));
+  writeFileSync(
+    fx.settingsFile,
+    JSON.stringify({ sandbox: { network: 'proxy', egressHosts: ['pypi.org'] } }),
+  );
   const policy = loadPolicy(fx.options);
   expect(policy.values['sandbox.egressHosts']).toEqual(['pypi.org']);
   expect(policy.values['sandbox.network']).toBe('proxy');

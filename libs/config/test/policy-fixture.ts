@@ -2,7 +2,13 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { POLICY_KEY_NAMES, POLICY_KEYS, type EffectivePolicy, type LoadPolicyOptions, type PolicyKey } from '../src/index.js';
+import {
+  POLICY_KEY_NAMES,
+  POLICY_KEYS,
+  type EffectivePolicy,
+  type LoadPolicyOptions,
+  type PolicyKey,
+} from '../src/index.js';
 
 export interface PolicyFixture {
   readonly root: string;
@@ -61,7 +67,10 @@ export function mostRestrictiveValues(): Record<PolicyKey, unknown> {
 }
 
 export function defaultValues(): Record<PolicyKey, unknown> {
-  return Object.fromEntries(POLICY_KEY_NAMES.map((key) => [key, POLICY_KEYS[key].default])) as Record<PolicyKey, unknown>;
+  return Object.fromEntries(POLICY_KEY_NAMES.map((key) => [key, POLICY_KEYS[key].default])) as Record<
+    PolicyKey,
+    unknown
+  >;
 }
 
 export function expectEveryKeyFailedClosed(policy: EffectivePolicy): void {

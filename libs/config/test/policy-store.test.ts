@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPolicy, PolicyStore, type EffectivePolicy } from '../src/index.js';
-import { createPolicyFixture, expectEveryKeyFailedClosed, writeWithMode, type PolicyFixture } from './policy-fixture.js';
+import {
+  createPolicyFixture,
+  expectEveryKeyFailedClosed,
+  writeWithMode,
+  type PolicyFixture,
+} from './policy-fixture.js';
 
 let fx: PolicyFixture;
 let store: PolicyStore | undefined;
@@ -56,7 +61,7 @@ function expectWhole(observed: EffectivePolicy[], expected: EffectivePolicy[]): 
 }
 
 async function openStore(): Promise<PolicyStore> {
-  store = await PolicyStore.open({ ...fx.options, debounceMs: 20, pollIntervalMs: 200 });
+  store = await PolicyStore.open({ ...fx.options, debounceMs: 20, pollIntervalMs: 200, parseRetries: 6 });
   return store;
 }
 

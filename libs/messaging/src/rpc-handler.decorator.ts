@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { MessagePattern, type NatsContext } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, type NatsContext } from '@nestjs/microservices';
 import { metrics, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { StewardError, type ErrorBody, type RpcDefinition } from '@steward/contracts';
@@ -34,6 +34,9 @@ export function RpcHandler(rpc: RpcDefinition): MethodDecorator {
         original.call(this, input, call),
       );
     };
+    // Nest passes only the payload unless asked for the context, which carries the NATS headers.
+    Payload()(target, key, 0);
+    Ctx()(target, key, 1);
     MessagePattern(rpc.subject)(target, key, descriptor);
     return descriptor;
   };

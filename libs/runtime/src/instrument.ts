@@ -10,7 +10,6 @@ export function startServiceTelemetry(service: ServiceName): TelemetryHandle {
   const config = loadRuntimeConfig();
   const policy = loadPolicy({
     settingsFile: config.paths.settingsFile,
-    ...(config.managedSettingsDir ? { managedDir: config.managedSettingsDir } : {}),
   });
   const managedEndpoint = policy.managed['telemetry.otlpEndpoint'] ? policyValue(policy, 'telemetry.otlpEndpoint') : undefined;
   const otlpEndpoint = managedEndpoint ?? config.otlpEndpoint ?? policyValue(policy, 'telemetry.otlpEndpoint') ?? undefined;

@@ -41,7 +41,6 @@ export async function runService(options: ServiceOptions): Promise<RunningServic
   const credentials = readServiceCredentials(config.paths, options.service);
   const policy = await PolicyStore.open({
     settingsFile: config.paths.settingsFile,
-    ...(config.managedSettingsDir ? { managedDir: config.managedSettingsDir } : {}),
     watch: true,
   });
   for (const issue of policy.current.errors) log.error(`policy: ${issue.message}`);
@@ -70,7 +69,8 @@ export async function runService(options: ServiceOptions): Promise<RunningServic
   const strategy = new StewardBusServer(options.service, credentials);
   let app: INestApplication | INestMicroservice;
   if (options.http) {
-    const http = await NestFactory.create(root, { logger, abortOnError: false, bodyParser: true });
+    // The HTTP service registers its own body parser, in the order its middleware needs.
+    const http = await NestFactory.create(root, { logger, abortOnError: false, bodyParser: false });
     http.connectMicroservice({ strategy }, { inheritAppConfig: true });
     // Middleware must be in place before listen() registers the routes behind it.
     await options.http(http, config);

@@ -50,7 +50,8 @@ function systemLocationInUse(): boolean {
 
 export function resolveManagedLocation(options: ManagedLocationOptions): ManagedLocation {
   const owners = [options.trustedOwnerUid];
-  if (options.managedDir !== undefined) return { dir: resolve(options.managedDir), trustedOwners: owners, errors: [] };
+  if (options.managedDir !== undefined)
+    return { dir: resolve(options.managedDir), trustedOwners: owners, errors: [] };
 
   const unsupported = UNSUPPORTED_PLATFORMS.has(options.platform);
   const override = options.env['STEWARD_MANAGED_SETTINGS_DIR']?.trim();
@@ -67,7 +68,11 @@ export function resolveManagedLocation(options: ManagedLocationOptions): Managed
     // Whoever chose this folder could as well have chosen an empty one, so their own files are as
     // trusted as the choice; files of any third user still are not.
     const self = process.getuid?.();
-    return { dir: resolve(override), trustedOwners: self === undefined ? owners : [...owners, self], errors: [] };
+    return {
+      dir: resolve(override),
+      trustedOwners: self === undefined ? owners : [...owners, self],
+      errors: [],
+    };
   }
 
   if (unsupported) {
@@ -82,11 +87,15 @@ function distrust(stats: Stats, trustedOwners: readonly number[]): string | unde
     return `is owned by uid ${stats.uid}, not by ${trustedOwners.map((uid) => `uid ${uid}`).join(' or ')}`;
   }
   const mode = stats.mode & 0o7777;
-  if ((mode & 0o022) !== 0) return `is writable by group or others (mode ${mode.toString(8).padStart(4, '0')})`;
+  if ((mode & 0o022) !== 0)
+    return `is writable by group or others (mode ${mode.toString(8).padStart(4, '0')})`;
   return undefined;
 }
 
-type DirCheck = { readonly kind: 'absent' } | { readonly kind: 'trusted' } | { readonly kind: 'untrusted'; readonly reason: string };
+type DirCheck =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'trusted' }
+  | { readonly kind: 'untrusted'; readonly reason: string };
 
 function checkDirectory(path: string, trustedOwners: readonly number[]): DirCheck {
   let stats: Stats;
@@ -150,7 +159,12 @@ class ManagedLayerBuilder {
 
   private entry(file: string, name: string, value: unknown): void {
     if (!isPolicyKey(name)) {
-      this.errors.push({ code: 'unknown-key', key: name, source: file, message: `${file}: unknown policy key "${name}"` });
+      this.errors.push({
+        code: 'unknown-key',
+        key: name,
+        source: file,
+        message: `${file}: unknown policy key "${name}"`,
+      });
       return;
     }
     const check = checkPolicyValue(name, value);
@@ -160,7 +174,12 @@ class ManagedLayerBuilder {
     }
     const reason = `${file}: ${name} is invalid (${check.reason})`;
     this.entries.set(name, { ok: false, file, reason });
-    this.errors.push({ code: 'invalid-value', key: name, source: file, message: `${reason}; it takes its most restrictive value` });
+    this.errors.push({
+      code: 'invalid-value',
+      key: name,
+      source: file,
+      message: `${reason}; it takes its most restrictive value`,
+    });
   }
 }
 
@@ -183,5 +202,9 @@ export function readManagedLayer(location: ManagedLocation): ManagedLayer {
       }
     }
   }
-  return { failClosedReason: builder.failClosedReason, entries: builder.entries, errors: [...location.errors, ...builder.errors] };
+  return {
+    failClosedReason: builder.failClosedReason,
+    entries: builder.entries,
+    errors: [...location.errors, ...builder.errors],
+  };
 }

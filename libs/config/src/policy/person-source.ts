@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Env } from '../runtime.config.js';
 import type { PolicyIssue, PolicySourceKind } from './effective-policy.js';
 import { isPolicyKey, POLICY_KEY_NAMES, POLICY_KEYS } from './policy-keys.js';
@@ -33,7 +33,12 @@ function flagLayer(flags: Record<string, unknown>, warnings: PolicyIssue[]): Per
   for (const [name, raw] of flattenSettings(flags)) {
     if (raw === undefined) continue;
     if (!isPolicyKey(name)) {
-      warnings.push({ code: 'unknown-key', key: name, source: 'flag', message: `${FLAG_LABEL} sets unknown policy key "${name}"; ignored` });
+      warnings.push({
+        code: 'unknown-key',
+        key: name,
+        source: 'flag',
+        message: `${FLAG_LABEL} sets unknown policy key "${name}"; ignored`,
+      });
       continue;
     }
     entries.set(name, { raw, label: FLAG_LABEL, detail: 'flag' });
@@ -52,28 +57,51 @@ function envLayer(env: Env): PersonLayer {
   return { kind: 'env', entries, fromText: true };
 }
 
+type SettingsText = { readonly text: string } | { readonly missing: true } | { readonly problem: string };
+
+function readSettingsText(file: string): SettingsText {
+  try {
+    // The person may keep settings.json as a symlink (dotfile managers do), so follow it; but a
+    // FIFO or a folder there must not hang or break the loader.
+    if (!statSync(file).isFile()) return { problem: 'is not a regular file' };
+    return { text: readFileSync(file, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
+    return { problem: `cannot be read (${code ?? String(error)})` };
+  }
+}
+
 function settingsLayer(file: string, errors: PolicyIssue[], warnings: PolicyIssue[]): PersonLayer {
   const entries = new Map<string, PersonEntry>();
   const layer: PersonLayer = { kind: 'settings', entries, fromText: false };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      const message = `${file} cannot be read (${code ?? String(error)}); its settings are ignored`;
-      errors.push({ code: 'unreadable-source', source: file, message });
-    }
+  const read = readSettingsText(file);
+  if ('missing' in read) return layer;
+  if ('problem' in read) {
+    errors.push({
+      code: 'unreadable-source',
+      source: file,
+      message: `${file} ${read.problem}; its settings are ignored`,
+    });
     return layer;
   }
-  const document = parseSettingsDocument(text);
+  const document = parseSettingsDocument(read.text);
   if (!document.ok) {
-    errors.push({ code: document.code, source: file, message: `${file} ${document.detail}; its settings are ignored` });
+    errors.push({
+      code: document.code,
+      source: file,
+      message: `${file} ${document.detail}; its settings are ignored`,
+    });
     return layer;
   }
   for (const [name, raw] of document.entries) {
     if (!isPolicyKey(name)) {
-      warnings.push({ code: 'unknown-key', key: name, source: file, message: `${SETTINGS_LABEL} sets unknown policy key "${name}"; ignored` });
+      warnings.push({
+        code: 'unknown-key',
+        key: name,
+        source: file,
+        message: `${SETTINGS_LABEL} sets unknown policy key "${name}"; ignored`,
+      });
       continue;
     }
     entries.set(name, { raw, label: SETTINGS_LABEL, detail: file });

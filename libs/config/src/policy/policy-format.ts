@@ -17,7 +17,8 @@ export function formatPolicy(policy: EffectivePolicy): string {
   const rows = POLICY_KEY_NAMES.map((key) => {
     const source = policy.sources[key];
     const marks = [`${source.kind}: ${source.detail}`];
-    if (policy.managed[key]) marks.push(source.kind === 'fail-closed' ? `${ORGANIZATION_MARK} (failed closed)` : ORGANIZATION_MARK);
+    if (policy.managed[key])
+      marks.push(source.kind === 'fail-closed' ? `${ORGANIZATION_MARK} (failed closed)` : ORGANIZATION_MARK);
     return [key, formatValue(policy.values[key]), marks.join('  ')] as const;
   });
   const header = ['KEY', 'VALUE', 'SOURCE'] as const;

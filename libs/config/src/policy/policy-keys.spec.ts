@@ -31,7 +31,9 @@ describe('policy key registry', () => {
     expect(checkPolicyValue('agents.maxSubagentConcurrency', 17)).toMatchObject({ ok: false });
     expect(checkPolicyValue('fs.deleteBulkThreshold', 2.5)).toMatchObject({ ok: false });
     expect(checkPolicyValue('telemetry.otlpEndpoint', 'collector')).toMatchObject({ ok: false });
-    expect(checkPolicyValue('sandbox.egressHosts', ['*.example.com', 'pypi.org:443'])).toMatchObject({ ok: true });
+    expect(checkPolicyValue('sandbox.egressHosts', ['*.example.com', 'pypi.org:443'])).toMatchObject({
+      ok: true,
+    });
   });
 
   it('types policyValue per key', () => {

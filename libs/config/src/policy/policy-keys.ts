@@ -21,9 +21,12 @@ const absolutePath = z.string().refine((value) => isAbsolute(value), { message: 
 const nonEmpty = z.string().min(1);
 const host = z
   .string()
-  .regex(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/, {
-    message: 'must be a host name, optionally *.-prefixed, with an optional :port',
-  });
+  .regex(
+    /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/,
+    {
+      message: 'must be a host name, optionally *.-prefixed, with an optional :port',
+    },
+  );
 
 export const POLICY_KEYS = {
   'folders.allowed': key({
@@ -59,7 +62,8 @@ export const POLICY_KEYS = {
     schema: z.boolean(),
     default: false,
     mostRestrictive: false,
-    description: 'Whether the agent may write to .git/hooks, shell rc files and other files that run code later.',
+    description:
+      'Whether the agent may write to .git/hooks, shell rc files and other files that run code later.',
     personMaySet: true,
   }),
   'fs.deleteBulkThreshold': key({
@@ -186,7 +190,8 @@ export function isPolicyKey(name: string): name is PolicyKey {
   return Object.hasOwn(POLICY_KEYS, name);
 }
 
-export type PolicyCheck = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+export type PolicyCheck =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 
 export function checkPolicyValue(name: PolicyKey, value: unknown): PolicyCheck {
   const parsed = POLICY_KEYS[name].schema.safeParse(value);

@@ -51,7 +51,10 @@ class PolicyResolver {
     let resolution: Resolution | undefined;
     const entry = this.managed.entries.get(key);
     if (this.managed.failClosedReason !== undefined) {
-      resolution = { value: spec.mostRestrictive, source: { kind: 'fail-closed', detail: this.managed.failClosedReason } };
+      resolution = {
+        value: spec.mostRestrictive,
+        source: { kind: 'fail-closed', detail: this.managed.failClosedReason },
+      };
     } else if (entry?.ok === true) {
       resolution = { value: entry.value, source: { kind: 'managed', detail: entry.file } };
     } else if (entry?.ok === false) {
@@ -113,12 +116,20 @@ class PolicyResolver {
   /** Rules between keys, applied after each key is known, whoever set it. */
   applyLimits(): void {
     if (this.values['approvals.defaultMode'] === 'auto' && this.values['approvals.allowAuto'] === false) {
-      this.limit('approvals.defaultMode', 'ask', 'approvals.allowAuto is false, so approval mode "auto" is not allowed');
+      this.limit(
+        'approvals.defaultMode',
+        'ask',
+        'approvals.allowAuto is false, so approval mode "auto" is not allowed',
+      );
     }
     const timeout = this.values['sandbox.commandTimeoutMs'];
     const max = this.values['sandbox.maxCommandTimeoutMs'];
     if (typeof timeout === 'number' && typeof max === 'number' && timeout > max) {
-      this.limit('sandbox.commandTimeoutMs', max, `sandbox.commandTimeoutMs ${timeout} exceeds sandbox.maxCommandTimeoutMs ${max}`);
+      this.limit(
+        'sandbox.commandTimeoutMs',
+        max,
+        `sandbox.commandTimeoutMs ${timeout} exceeds sandbox.maxCommandTimeoutMs ${max}`,
+      );
     }
   }
 
@@ -126,7 +137,11 @@ class PolicyResolver {
     const source = this.sources[key];
     this.values[key] = value;
     this.sources[key] = { kind: source.kind, detail: `${source.detail}; limited: ${reason}` };
-    this.warnings.push({ code: 'limited-by-policy', key, message: `${reason}; using ${JSON.stringify(value)}` });
+    this.warnings.push({
+      code: 'limited-by-policy',
+      key,
+      message: `${reason}; using ${JSON.stringify(value)}`,
+    });
   }
 }
 

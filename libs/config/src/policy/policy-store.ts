@@ -135,7 +135,10 @@ export class PolicyStore {
         listener(next, previous);
       } catch (error) {
         // One faulty subscriber must not keep the others on a stale policy.
-        process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'PolicyListenerWarning');
+        process.emitWarning(
+          error instanceof Error ? error : new Error(String(error)),
+          'PolicyListenerWarning',
+        );
       }
     }
   }
@@ -152,7 +155,10 @@ export class PolicyStore {
       platform: this.options.platform ?? process.platform,
       trustedOwnerUid: this.options.trustedOwnerUid ?? 0,
     });
-    return { managedDir: dir, dropInDir: dir === undefined ? undefined : join(dir, MANAGED_DROP_IN_DIR_NAME) };
+    return {
+      managedDir: dir,
+      dropInDir: dir === undefined ? undefined : join(dir, MANAGED_DROP_IN_DIR_NAME),
+    };
   }
 
   /** Identity, size, times, owner and mode of every source: a chmod or chown is a change too. */
@@ -163,7 +169,11 @@ export class PolicyStore {
     if (dropInDir !== undefined) {
       paths.push(dropInDir);
       try {
-        paths.push(...readdirSync(dropInDir).sort().map((name) => join(dropInDir, name)));
+        paths.push(
+          ...readdirSync(dropInDir)
+            .sort()
+            .map((name) => join(dropInDir, name)),
+        );
       } catch {
         // No drop-in folder: its own absence is already part of the signature.
       }

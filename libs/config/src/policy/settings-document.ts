@@ -31,7 +31,11 @@ export function parseSettingsDocument(text: string): SettingsDocument {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, code: 'unparseable-source', detail: `is not valid JSON (${(error as Error).message})` };
+    return {
+      ok: false,
+      code: 'unparseable-source',
+      detail: `is not valid JSON (${(error as Error).message})`,
+    };
   }
   if (!isPlainObject(json)) return { ok: false, code: 'invalid-source', detail: 'is not a JSON object' };
   return { ok: true, entries: flattenSettings(json) };

@@ -1,0 +1,68 @@
+import type { CommandName } from './args.js';
+
+const OVERVIEW = `steward — an on-device agent workspace
+
+Usage: steward <command> [options]
+
+Commands:
+  up [--detach]        Start nats-server and the six services, then print the UI address.
+                       Runs in the foreground (Ctrl-C stops everything) unless --detach.
+  down                 Stop the stack started from this STEWARD_HOME.
+  status [--json]      Show each process, its pid and its health.
+  doctor [--json]      Check this machine's requirements and print how to install what is missing.
+  policy show [--json] Print the policy in force and where each value comes from.
+  help [command]       Show help for a command.
+
+Options:
+  -h, --help           Show help.
+  -v, --version        Print the version.
+
+Environment:
+  STEWARD_HOME                 Where secrets, data and logs live (default ~/.steward).
+  STEWARD_PORT                 The UI's HTTP port on 127.0.0.1 (default 7420).
+  STEWARD_NATS_PORT            The bus port on 127.0.0.1 (default 7422).
+  STEWARD_METRICS_PORT_BASE    First Prometheus port (default 9464); 0 turns metrics endpoints off.
+  STEWARD_MANAGED_SETTINGS_DIR A folder to read managed (organization) policy from instead of the system one.
+  OTEL_EXPORTER_OTLP_ENDPOINT  Where to send traces and metrics (OTLP over HTTP).
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not running (status).`;
+
+const COMMANDS: Readonly<Record<CommandName, string>> = {
+  up: `Usage: steward up [--detach]
+
+Checks the machine (as "steward doctor" does; on Debian/Ubuntu as root it installs missing required
+packages with apt-get), writes fresh bus credentials into $STEWARD_HOME/run, starts nats-server and
+the six services under a supervisor that restarts any that exit, waits until every service reports
+ok (at most 90 s) and prints the address to open, with its token.
+
+Options:
+  -d, --detach   Run the supervisor in the background and return once the stack is healthy.
+                 Its own log is $STEWARD_HOME/logs/supervisor.log.`,
+  down: `Usage: steward down
+
+Stops the supervisor of this STEWARD_HOME, which stops every service and nats-server, then makes
+sure no process of this stack is left and its ports are closed. Exits 0 when nothing was running.`,
+  status: `Usage: steward status [--json]
+
+Shows the supervisor, nats-server and each service: pid, whether it is alive, and its health as the
+UI reports it. Exit code 0 when all is ok, 1 when something is degraded or down, 3 when the stack
+is not running.`,
+  doctor: `Usage: steward doctor [--json]
+
+Checks Node.js, nats-server (required), a sandbox runtime (Docker engine reachable, or bubblewrap
+that works; one is required), chromium (optional, browser tests) and ripgrep (optional,
+benchmarks), and prints the command that installs each missing one on Debian/Ubuntu and macOS.
+Exit code 1 when a required one is missing.`,
+  policy: `Usage: steward policy show [--json]
+
+Prints every policy key in force, its value and where it came from (organization, flags,
+environment, settings.json, default), with any errors and warnings.`,
+  supervise: `Usage: steward supervise
+
+Internal: the supervisor "steward up --detach" runs in the background. It expects the files
+"steward up" prepares in $STEWARD_HOME/run.`,
+};
+
+export function helpText(topic?: CommandName): string {
+  return topic === undefined ? OVERVIEW : COMMANDS[topic];
+}

@@ -1,0 +1,64 @@
+import { isStewardError, StewardError } from '@steward/contracts';
+import { STEWARD_VERSION } from '@steward/config';
+import { parseArgs, type Command } from './cli/args.js';
+import { CliError, EXIT, type ExitCode } from './cli/cli-error.js';
+import { helpText } from './cli/help.js';
+import { doctorCommand } from './commands/doctor.command.js';
+import { downCommand } from './commands/down.command.js';
+import { policyShowCommand } from './commands/policy.command.js';
+import { statusCommand } from './commands/status.command.js';
+import { superviseCommand } from './commands/supervise.command.js';
+import { upCommand } from './commands/up.command.js';
+
+async function runCommand(command: Command): Promise<ExitCode> {
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${helpText(command.topic)}\n`);
+      return EXIT.ok;
+    case 'version':
+      process.stdout.write(`steward ${STEWARD_VERSION}\n`);
+      return EXIT.ok;
+    case 'up':
+      return upCommand({ detach: command.detach });
+    case 'down':
+      return downCommand();
+    case 'status':
+      return statusCommand({ json: command.json });
+    case 'doctor':
+      return doctorCommand({ json: command.json });
+    case 'policy-show':
+      return policyShowCommand({ json: command.json });
+    case 'supervise':
+      return superviseCommand();
+  }
+}
+
+function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  // Bad configuration (an invalid STEWARD_PORT, say) is the caller's input, like a bad flag.
+  if (isStewardError(error) && error.code === 'INVALID_INPUT') return EXIT.usage;
+  return EXIT.failure;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof CliError || error instanceof StewardError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+async function main(argv: readonly string[]): Promise<ExitCode> {
+  let command: Command;
+  try {
+    command = parseArgs(argv);
+  } catch (error) {
+    process.stderr.write(`steward: ${describe(error)}\nRun "steward --help" to see the commands.\n`);
+    return exitCodeOf(error);
+  }
+  try {
+    return await runCommand(command);
+  } catch (error) {
+    process.stderr.write(`steward: ${describe(error)}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

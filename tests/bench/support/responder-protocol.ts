@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** How the responder answers: raw NATS subscription, or a Nest microservice through the library. */
+export const responderMode = z.enum(['bare', 'library']);
+export type ResponderMode = z.infer<typeof responderMode>;
+
+/** Parent → responder over the fork IPC channel (passwords never go on the command line). */
+export const toResponder = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('start'),
+    mode: responderMode,
+    credentials: z.object({ servers: z.string(), user: z.string(), pass: z.string() }),
+  }),
+  z.object({ type: z.literal('stop') }),
+]);
+export type ToResponder = z.infer<typeof toResponder>;
+
+/** Responder → parent. */
+export const fromResponder = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('stopped'), rssBytes: z.number() }),
+  z.object({ type: z.literal('failed'), message: z.string() }),
+]);
+export type FromResponder = z.infer<typeof fromResponder>;
