@@ -95,5 +95,10 @@ export default tseslint.config(
       ],
     },
   },
+  // Tests cross boundaries on purpose: they drive real processes and share harnesses in tests/support.
+  {
+    files: ['**/test/**/*.ts', 'tests/**/*.ts', '**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
   prettier,
 );

@@ -8,6 +8,7 @@ import { downCommand } from './commands/down.command.js';
 import { policyShowCommand } from './commands/policy.command.js';
 import { statusCommand } from './commands/status.command.js';
 import { superviseCommand } from './commands/supervise.command.js';
+import { testCommand } from './commands/test.command.js';
 import { upCommand } from './commands/up.command.js';
 
 async function runCommand(command: Command): Promise<ExitCode> {
@@ -30,6 +31,8 @@ async function runCommand(command: Command): Promise<ExitCode> {
       return policyShowCommand({ json: command.json });
     case 'supervise':
       return superviseCommand();
+    case 'test':
+      return testCommand({ quick: command.quick, setup: command.setup });
   }
 }
 
@@ -61,4 +64,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const exitCode = await main(process.argv.slice(2));
+process.exitCode = exitCode;
+// A handle some library left open must not keep a finished command (or a stopped supervisor) alive.
+setTimeout(() => process.exit(exitCode), 1_000).unref();

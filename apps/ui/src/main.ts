@@ -4,6 +4,7 @@ import { loadRuntimeConfig, readUiToken } from '@steward/config';
 import { runService } from '@steward/runtime';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { bodyErrors } from './http/body-errors.middleware.js';
 import { ErrorEnvelopeFilter } from './http/error.filter.js';
 import { httpTracing } from './http/http-tracing.middleware.js';
 import { requestGuard } from './http/request-guard.middleware.js';
@@ -24,6 +25,7 @@ await runService({
     // start the request's span after body parsing so the handler runs inside its context.
     app.use(requestGuard(config.uiPort, token));
     app.useBodyParser('json', { limit: '1mb' });
+    app.use(bodyErrors());
     app.use(httpTracing());
     app.useGlobalFilters(new ErrorEnvelopeFilter());
     app.useStaticAssets(publicDir(), { index: false, fallthrough: true, maxAge: 0 });

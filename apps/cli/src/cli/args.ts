@@ -8,9 +8,10 @@ export type Command =
   | { readonly kind: 'status'; readonly json: boolean }
   | { readonly kind: 'doctor'; readonly json: boolean }
   | { readonly kind: 'policy-show'; readonly json: boolean }
-  | { readonly kind: 'supervise' };
+  | { readonly kind: 'supervise' }
+  | { readonly kind: 'test'; readonly quick: boolean; readonly setup: boolean };
 
-export const COMMAND_NAMES = ['up', 'down', 'status', 'doctor', 'policy', 'supervise'] as const;
+export const COMMAND_NAMES = ['up', 'down', 'status', 'doctor', 'policy', 'supervise', 'test'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 function isCommandName(value: string): value is CommandName {
@@ -27,9 +28,13 @@ const FLAGS: Readonly<Record<CommandName, readonly string[]>> = {
   doctor: ['--json'],
   policy: ['--json'],
   supervise: [],
+  test: ['--quick', '--no-setup'],
 };
 
-function splitFlags(command: CommandName, args: readonly string[]): { flags: Set<string>; positionals: string[] } {
+function splitFlags(
+  command: CommandName,
+  args: readonly string[],
+): { flags: Set<string>; positionals: string[] } {
   const flags = new Set<string>();
   const positionals: string[] = [];
   for (const arg of args) {
@@ -46,7 +51,8 @@ function splitFlags(command: CommandName, args: readonly string[]): { flags: Set
 }
 
 function noPositionals(command: CommandName, positionals: readonly string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "${command}"`);
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}" for "${command}"`);
 }
 
 /** Parses `steward <command> [flags]` (argv without node and the script). */
@@ -90,5 +96,8 @@ export function parseArgs(argv: readonly string[]): Command {
     case 'supervise':
       noPositionals(first, positionals);
       return { kind: 'supervise' };
+    case 'test':
+      noPositionals(first, positionals);
+      return { kind: 'test', quick: flags.has('--quick'), setup: !flags.has('--no-setup') };
   }
 }

@@ -11,6 +11,7 @@ Commands:
   status [--json]      Show each process, its pid and its health.
   doctor [--json]      Check this machine's requirements and print how to install what is missing.
   policy show [--json] Print the policy in force and where each value comes from.
+  test [--quick]       Set up what the tests need, then lint, type check and run every test.
   help [command]       Show help for a command.
 
 Options:
@@ -57,6 +58,16 @@ Exit code 1 when a required one is missing.`,
 
 Prints every policy key in force, its value and where it came from (organization, flags,
 environment, settings.json, default), with any errors and warnings.`,
+  test: `Usage: steward test [--quick] [--no-setup]
+
+Sets up this machine as "steward up" does, plus what the tests use (Docker engine running,
+Chromium, ripgrep; on Debian/Ubuntu as root they are installed with apt-get and dockerd is started),
+then runs ESLint, the type check, and the unit, integration and end-to-end tests against real
+nats-server, SQLite, Docker/bubblewrap and Chromium. Exit code 1 when any step fails.
+
+Options:
+  --quick      Lint, type check and unit tests only.
+  --no-setup   Do not check or install system packages.`,
   supervise: `Usage: steward supervise
 
 Internal: the supervisor "steward up --detach" runs in the background. It expects the files

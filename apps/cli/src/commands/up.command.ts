@@ -45,24 +45,34 @@ async function refuseIfPortsTaken(config: RuntimeConfig): Promise<void> {
   ];
   for (const [service, port] of Object.entries(config.metricsPorts)) {
     if (port !== null) {
-      wanted.push({ port, what: `${service} metrics`, fix: 'set STEWARD_METRICS_PORT_BASE to a free range, or to 0 to switch metrics endpoints off' });
+      wanted.push({
+        port,
+        what: `${service} metrics`,
+        fix: 'set STEWARD_METRICS_PORT_BASE to a free range, or to 0 to switch metrics endpoints off',
+      });
     }
   }
   const taken: string[] = [];
   for (const { port, what, fix } of wanted) {
-    if (!(await isPortFree(port))) taken.push(`port ${port} (${what}) is already in use by another program; ${fix}`);
+    if (!(await isPortFree(port)))
+      taken.push(`port ${port} (${what}) is already in use by another program; ${fix}`);
   }
   if (taken.length > 0) throw new CliError(`Steward cannot start:\n  ${taken.join('\n  ')}`);
 }
 
 /** Which services were not ok, and the end of their logs: what a person needs to see why. */
-async function reportNotHealthy(config: RuntimeConfig, result: Extract<WaitHealthyResult, { ok: false }>): Promise<void> {
+async function reportNotHealthy(
+  config: RuntimeConfig,
+  result: Extract<WaitHealthyResult, { ok: false }>,
+): Promise<void> {
   say(`Steward did not become healthy: ${result.reason}.`);
   const names: string[] = [];
   if (!(await acceptsConnections(config.natsPort))) names.push(NATS_SERVER);
   names.push(...(result.last === undefined ? SERVICE_NAMES : servicesNotOk(result.last)));
   for (const name of names) {
-    const status = result.last?.services[name]?.status ?? (name === NATS_SERVER ? 'not accepting connections' : 'no answer');
+    const status =
+      result.last?.services[name]?.status ??
+      (name === NATS_SERVER ? 'not accepting connections' : 'no answer');
     say(`\n${name}: ${status}; last lines of ${logFileOf(config, name)}:`);
     const tail = tailFile(logFileOf(config, name), 15);
     say(tail.length === 0 ? '  (empty)' : tail.map((line) => `  ${line}`).join('\n'));
@@ -82,7 +92,10 @@ async function upDetached(config: RuntimeConfig, token: string): Promise<ExitCod
   }
   await reportNotHealthy(config, result);
   const supervisorLog = tailFile(logFileOf(config, SUPERVISOR), 10);
-  if (supervisorLog.length > 0) say(`\nlast lines of ${logFileOf(config, SUPERVISOR)}:\n${supervisorLog.map((l) => `  ${l}`).join('\n')}`);
+  if (supervisorLog.length > 0)
+    say(
+      `\nlast lines of ${logFileOf(config, SUPERVISOR)}:\n${supervisorLog.map((l) => `  ${l}`).join('\n')}`,
+    );
   say('\nStopping everything that was started.');
   await stopStack(config);
   return EXIT.failure;
@@ -117,7 +130,7 @@ async function upForeground(config: RuntimeConfig, token: string): Promise<ExitC
 
 export async function upCommand(options: { readonly detach: boolean }): Promise<ExitCode> {
   const config = loadRuntimeConfig();
-  await ensureRequirements(systemProbes, say);
+  await ensureRequirements(systemProbes, config.dockerSocket, say);
   assertServicesBuilt(SERVICE_NAMES);
   refuseIfRunning(config);
   await refuseIfPortsTaken(config);

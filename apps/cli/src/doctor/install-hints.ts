@@ -8,7 +8,10 @@ export interface InstallHint {
 /** The exact commands that install each requirement, as a person would paste them. */
 export const INSTALL_HINTS: Readonly<Record<RequirementId, InstallHint>> = {
   node: {
-    debian: ['curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash -', 'sudo apt-get install -y nodejs'],
+    debian: [
+      'curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash -',
+      'sudo apt-get install -y nodejs',
+    ],
     macos: ['brew install node@22'],
   },
   'nats-server': { debian: ['sudo apt-get install -y nats-server'], macos: ['brew install nats-server'] },

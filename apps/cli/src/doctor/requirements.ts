@@ -10,7 +10,7 @@ import {
 import type { Probes } from './probes.js';
 
 export const MIN_NODE_VERSION = '20.19.0';
-export const DOCKER_SOCKET = '/var/run/docker.sock';
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 /** `sandbox` requirements are alternatives: one working runtime is enough (Docker preferred). */
 export type Need = 'required' | 'sandbox' | 'optional';
@@ -38,7 +38,11 @@ export interface DoctorReport {
 }
 
 export function compareVersions(a: string, b: string): number {
-  const parse = (v: string): number[] => v.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0);
+  const parse = (v: string): number[] =>
+    v
+      .replace(/^v/, '')
+      .split('.')
+      .map((part) => Number.parseInt(part, 10) || 0);
   const [x, y] = [parse(a), parse(b)];
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
     const diff = (x[i] ?? 0) - (y[i] ?? 0);
@@ -72,8 +76,10 @@ async function commandFinding(
   let failure: string | undefined;
   for (const [command, args] of candidates) {
     const outcome = await probes.run(command, args);
-    if (outcome.kind === 'ok') return { ...base, ok: true, present: true, detail: firstLine(outcome.output) || 'works' };
-    if (outcome.kind === 'failed') failure ??= `${command} is installed but failed: ${firstLine(outcome.output)}`;
+    if (outcome.kind === 'ok')
+      return { ...base, ok: true, present: true, detail: firstLine(outcome.output) || 'works' };
+    if (outcome.kind === 'failed')
+      failure ??= `${command} is installed but failed: ${firstLine(outcome.output)}`;
   }
   return {
     ...base,
@@ -84,32 +90,64 @@ async function commandFinding(
   };
 }
 
-async function dockerFinding(probes: Probes): Promise<Finding> {
-  const base = { id: 'docker', label: 'Docker engine', need: 'sandbox', purpose: 'sandbox for running code, preferred' } as const;
-  const ping = await probes.dockerPing(DOCKER_SOCKET);
-  if (ping === 'ok') return { ...base, ok: true, present: true, detail: `reachable at ${DOCKER_SOCKET}` };
+async function dockerFinding(probes: Probes, socket: string): Promise<Finding> {
+  const base = {
+    id: 'docker',
+    label: 'Docker engine',
+    need: 'sandbox',
+    purpose: 'sandbox for running code, preferred',
+  } as const;
+  const ping = await probes.dockerPing(socket);
+  if (ping === 'ok') return { ...base, ok: true, present: true, detail: `reachable at ${socket}` };
   const cli = await probes.run('docker', ['--version']);
   if (ping === 'denied') {
-    return { ...base, ok: false, present: true, detail: `no permission to use ${DOCKER_SOCKET}`, hint: DOCKER_PERMISSION_HINT };
+    return {
+      ...base,
+      ok: false,
+      present: true,
+      detail: `no permission to use ${socket}`,
+      hint: DOCKER_PERMISSION_HINT,
+    };
   }
   if (cli.kind === 'missing' && ping === 'missing') {
     return { ...base, ok: false, present: false, detail: 'not installed', hint: INSTALL_HINTS.docker };
   }
-  return { ...base, ok: false, present: true, detail: `installed but the engine does not answer at ${DOCKER_SOCKET}`, hint: DOCKER_NOT_RUNNING_HINT };
+  return {
+    ...base,
+    ok: false,
+    present: true,
+    detail: `installed but the engine does not answer at ${socket}`,
+    hint: DOCKER_NOT_RUNNING_HINT,
+  };
 }
 
-/** Checks everything Steward needs or can use on this machine. Never throws. */
-export async function checkRequirements(probes: Probes): Promise<DoctorReport> {
+/**
+ * Checks everything Steward needs or can use on this machine. Never throws. `dockerSocket` is
+ * the one vm-service will use (DOCKER_HOST, through the runtime config).
+ */
+export async function checkRequirements(
+  probes: Probes,
+  dockerSocket = DEFAULT_DOCKER_SOCKET,
+): Promise<DoctorReport> {
   const node = nodeFinding(probes);
   const [nats, docker, bwrap, chromium, ripgrep] = await Promise.all([
-    commandFinding(probes, { id: 'nats-server', label: 'nats-server', need: 'required', purpose: 'the message bus' }, [
-      ['nats-server', ['--version']],
-    ]),
-    dockerFinding(probes),
+    commandFinding(
+      probes,
+      { id: 'nats-server', label: 'nats-server', need: 'required', purpose: 'the message bus' },
+      [['nats-server', ['--version']]],
+    ),
+    dockerFinding(probes, dockerSocket),
     probes.platform === 'linux'
-      ? commandFinding(probes, { id: 'bubblewrap', label: 'bubblewrap (bwrap)', need: 'sandbox', purpose: 'sandbox for running code' }, [
-          ['bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']],
-        ])
+      ? commandFinding(
+          probes,
+          {
+            id: 'bubblewrap',
+            label: 'bubblewrap (bwrap)',
+            need: 'sandbox',
+            purpose: 'sandbox for running code',
+          },
+          [['bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']]],
+        )
       : Promise.resolve<Finding>({
           id: 'bubblewrap',
           label: 'bubblewrap (bwrap)',
@@ -119,12 +157,20 @@ export async function checkRequirements(probes: Probes): Promise<DoctorReport> {
           present: false,
           detail: 'Linux only; use Docker on this system',
         }),
-    commandFinding(probes, { id: 'chromium', label: 'Chromium', need: 'optional', purpose: 'browser tests' }, [
-      ['chromium', ['--version']],
-      ['chromium-browser', ['--version']],
-      ['/Applications/Chromium.app/Contents/MacOS/Chromium', ['--version']],
-    ]),
-    commandFinding(probes, { id: 'ripgrep', label: 'ripgrep (rg)', need: 'optional', purpose: 'benchmarks' }, [['rg', ['--version']]]),
+    commandFinding(
+      probes,
+      { id: 'chromium', label: 'Chromium', need: 'optional', purpose: 'browser tests' },
+      [
+        ['chromium', ['--version']],
+        ['chromium-browser', ['--version']],
+        ['/Applications/Chromium.app/Contents/MacOS/Chromium', ['--version']],
+      ],
+    ),
+    commandFinding(
+      probes,
+      { id: 'ripgrep', label: 'ripgrep (rg)', need: 'optional', purpose: 'benchmarks' },
+      [['rg', ['--version']]],
+    ),
   ]);
   return summarize([node, nats, docker, bwrap, chromium, ripgrep]);
 }
@@ -132,8 +178,11 @@ export async function checkRequirements(probes: Probes): Promise<DoctorReport> {
 export function summarize(findings: readonly Finding[]): DoctorReport {
   const byId = (id: RequirementId): Finding | undefined => findings.find((finding) => finding.id === id);
   const sandboxRuntime = byId('docker')?.ok ? 'docker' : byId('bubblewrap')?.ok ? 'bubblewrap' : undefined;
-  const missingRequired: RequirementId[] = findings.filter((f) => f.need === 'required' && !f.ok).map((f) => f.id);
-  if (sandboxRuntime === undefined) missingRequired.push(...findings.filter((f) => f.need === 'sandbox').map((f) => f.id));
+  const missingRequired: RequirementId[] = findings
+    .filter((f) => f.need === 'required' && !f.ok)
+    .map((f) => f.id);
+  if (sandboxRuntime === undefined)
+    missingRequired.push(...findings.filter((f) => f.need === 'sandbox').map((f) => f.id));
   return { findings, sandboxRuntime, missingRequired, ok: missingRequired.length === 0 };
 }
 
@@ -162,11 +211,19 @@ const MARK: Readonly<Record<'ok' | 'missing' | 'unused' | 'optional', string>> =
 export function formatDoctorReport(report: DoctorReport): string {
   const lines: string[] = [];
   for (const finding of report.findings) {
-    const unusedAlternative = finding.need === 'sandbox' && !finding.ok && report.sandboxRuntime !== undefined;
-    const mark = finding.ok ? MARK.ok : unusedAlternative ? MARK.unused : finding.need === 'optional' ? MARK.optional : MARK.missing;
+    const unusedAlternative =
+      finding.need === 'sandbox' && !finding.ok && report.sandboxRuntime !== undefined;
+    const mark = finding.ok
+      ? MARK.ok
+      : unusedAlternative
+        ? MARK.unused
+        : finding.need === 'optional'
+          ? MARK.optional
+          : MARK.missing;
     const need = finding.need === 'optional' ? `optional: ${finding.purpose}` : finding.purpose;
     lines.push(`${mark} ${finding.label} — ${finding.detail} (${need})`);
-    if (!finding.ok && !unusedAlternative && finding.hint !== undefined) lines.push(...formatHint(finding.hint));
+    if (!finding.ok && !unusedAlternative && finding.hint !== undefined)
+      lines.push(...formatHint(finding.hint));
   }
   lines.push('');
   lines.push(

@@ -1,4 +1,10 @@
-import { healthReportSchema, healthStatusSchema, SERVICE_NAMES, type HealthReport, type HealthStatus } from '@steward/contracts';
+import {
+  healthReportSchema,
+  healthStatusSchema,
+  SERVICE_NAMES,
+  type HealthReport,
+  type HealthStatus,
+} from '@steward/contracts';
 
 const REQUEST_TIMEOUT_MS = 3_000;
 
@@ -33,7 +39,10 @@ function parseRuntime(body: Record<string, unknown>): string {
   return isRecord(sandbox) && typeof sandbox['runtime'] === 'string' ? sandbox['runtime'] : 'unknown';
 }
 
-function parseServices<T>(value: unknown, parseOne: (entry: Record<string, unknown>, status: HealthStatus) => T): Record<string, T> | undefined {
+function parseServices<T>(
+  value: unknown,
+  parseOne: (entry: Record<string, unknown>, status: HealthStatus) => T,
+): Record<string, T> | undefined {
   if (!isRecord(value)) return undefined;
   const services: Record<string, T> = {};
   for (const [name, entry] of Object.entries(value)) {

@@ -13,7 +13,12 @@ export interface WaitHealthyOptions {
 
 export type WaitHealthyResult =
   | { readonly ok: true; readonly health: PublicHealth }
-  | { readonly ok: false; readonly reason: string; readonly notOk: string[]; readonly last: PublicHealth | undefined };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly notOk: string[];
+      readonly last: PublicHealth | undefined;
+    };
 
 /** Polls `GET /api/health` until every service reports ok. */
 export async function waitHealthy(options: WaitHealthyOptions): Promise<WaitHealthyResult> {
@@ -22,11 +27,17 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<WaitHeal
   let last: PublicHealth | undefined;
   for (;;) {
     last = await fetchPublicHealth(options.port);
-    if (last !== undefined && last.status === 'ok' && servicesNotOk(last).length === 0) return { ok: true, health: last };
+    if (last !== undefined && last.status === 'ok' && servicesNotOk(last).length === 0)
+      return { ok: true, health: last };
     const gaveUp = options.giveUp?.();
     if (gaveUp !== undefined) return { ok: false, reason: gaveUp, notOk: servicesNotOk(last), last };
     if (Date.now() >= deadline) {
-      return { ok: false, reason: `not every service was ok after ${Math.round(timeoutMs / 1000)} s`, notOk: servicesNotOk(last), last };
+      return {
+        ok: false,
+        reason: `not every service was ok after ${Math.round(timeoutMs / 1000)} s`,
+        notOk: servicesNotOk(last),
+        last,
+      };
     }
     await sleep(options.intervalMs ?? 500);
   }

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { allowedPublications, allowedSubscriptions, SERVICE_NAMES, type ServiceName } from '@steward/contracts';
+import {
+  allowedPublications,
+  allowedSubscriptions,
+  SERVICE_NAMES,
+  type ServiceName,
+} from '@steward/contracts';
 
 /** nats-server's own default; set explicitly because Debian's 2.9 takes it only from the file. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -15,7 +20,10 @@ export function generatePassword(): string {
 }
 
 export function generatePasswords(): Record<ServiceName, string> {
-  return Object.fromEntries(SERVICE_NAMES.map((name) => [name, generatePassword()])) as Record<ServiceName, string>;
+  return Object.fromEntries(SERVICE_NAMES.map((name) => [name, generatePassword()])) as Record<
+    ServiceName,
+    string
+  >;
 }
 
 const quote = (value: string): string => JSON.stringify(value);

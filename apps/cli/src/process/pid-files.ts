@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolveStewardPaths, type StewardPaths } from '@steward/config';
 
@@ -24,6 +25,36 @@ export function writePidFile(file: string, pid: number): void {
 }
 
 /**
+ * Creates a pid file only if no live owner holds it, so two supervisors of one home cannot both
+ * start: creation is exclusive, and a file naming a dead (or foreign) process is taken over.
+ * Returns the pid of the live holder when the claim fails.
+ */
+export function claimPidFile(
+  file: string,
+  pid: number,
+  isOwner: (holder: number) => boolean,
+): number | undefined {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temp, `${pid}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      // link() fails when the target exists: an atomic "create if absent" with the content in place.
+      linkSync(temp, file);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    const holder = readPidFile(file);
+    if (holder === pid) return undefined;
+    if (holder !== undefined && isOwner(holder)) return holder;
+    removePidFile(file, holder);
+  }
+  return readPidFile(file);
+}
+
+/**
  * Removes a pid file only if it still names `pid`: a restarted child may already have written
  * its new pid there.
  */
@@ -33,7 +64,9 @@ export function removePidFile(file: string, pid?: number): void {
 }
 
 /** Every `run/*.pid` file with the name it stands for (`supervisor`, `nats-server`, a service). */
-export function listPidFiles(paths: StewardPaths): Array<{ name: string; file: string; pid: number | undefined }> {
+export function listPidFiles(
+  paths: StewardPaths,
+): Array<{ name: string; file: string; pid: number | undefined }> {
   let entries: string[];
   try {
     entries = readdirSync(paths.runDir);
@@ -90,9 +123,26 @@ export function readProcessEnvironment(pid: number): Record<string, string> | un
 export function belongsToHome(pid: number, home: string): boolean {
   if (!isAlive(pid)) return false;
   const env = readProcessEnvironment(pid);
-  if (env === undefined) return false;
+  if (env === undefined) return process.platform === 'darwin' && darwinEnvironmentNames(pid, home);
   try {
     return resolveStewardPaths(env).home === home;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * macOS has no /proc; `ps -E` shows the environment of one's own processes after the command.
+ * Every process `steward up` starts has STEWARD_HOME written out, so the exact assignment is
+ * looked for as a whole word.
+ */
+function darwinEnvironmentNames(pid: number, home: string): boolean {
+  try {
+    const text = execFileSync('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
+    return ` ${text.trim()} `.includes(` STEWARD_HOME=${home} `);
   } catch {
     return false;
   }

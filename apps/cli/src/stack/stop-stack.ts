@@ -3,7 +3,12 @@ import { belongsToHome, isAlive, listPidFiles, removePidFile } from '../process/
 import { acceptsConnections, waitFor } from '../process/ports.js';
 import { stopProcess } from '../process/stop-process.js';
 import { STOP_GRACE_MS } from '../supervisor/supervisor.js';
-import { SUPERVISOR } from '../supervisor/stack-children.js';
+import { SERVICE_NAMES } from '@steward/contracts';
+import { NATS_SERVER, SUPERVISOR } from '../supervisor/stack-children.js';
+
+const STACK_ORDER: readonly string[] = [SUPERVISOR, NATS_SERVER, ...SERVICE_NAMES];
+const stackRank = (name: string): number =>
+  STACK_ORDER.includes(name) ? STACK_ORDER.indexOf(name) : STACK_ORDER.length;
 
 /** Services get the grace period, then nats-server does: twice the grace plus slack. */
 const SUPERVISOR_STOP_MS = 2 * STOP_GRACE_MS + 5_000;
@@ -29,7 +34,9 @@ export interface StopReport {
  */
 export async function stopStack(config: RuntimeConfig): Promise<StopReport> {
   const { home } = config.paths;
-  const before = listPidFiles(config.paths).filter((entry) => entry.pid !== undefined && belongsToHome(entry.pid, home));
+  const before = listPidFiles(config.paths)
+    .filter((entry) => entry.pid !== undefined && belongsToHome(entry.pid, home))
+    .sort((a, b) => stackRank(a.name) - stackRank(b.name));
   const stopped: string[] = [];
   const leftovers: string[] = [];
   const foreign: string[] = [];
@@ -52,7 +59,8 @@ export async function stopStack(config: RuntimeConfig): Promise<StopReport> {
         else leftovers.push(label(entry.name, entry.pid));
       }
     }
-    if (entry.pid === undefined || !isAlive(entry.pid) || !belongsToHome(entry.pid, home)) removePidFile(entry.file);
+    if (entry.pid === undefined || !isAlive(entry.pid) || !belongsToHome(entry.pid, home))
+      removePidFile(entry.file);
   }
 
   for (const entry of before) {
@@ -63,7 +71,8 @@ export async function stopStack(config: RuntimeConfig): Promise<StopReport> {
   const portsStillOpen: number[] = [];
   if (wasRunning) {
     for (const port of [config.uiPort, config.natsPort]) {
-      if (!(await waitFor(async () => !(await acceptsConnections(port, 500)), PORT_CLOSE_MS, 100))) portsStillOpen.push(port);
+      if (!(await waitFor(async () => !(await acceptsConnections(port, 500)), PORT_CLOSE_MS, 100)))
+        portsStillOpen.push(port);
     }
   }
   return { wasRunning, stopped, leftovers, foreign, survivors, portsStillOpen };

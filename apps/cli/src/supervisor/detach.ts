@@ -19,7 +19,8 @@ export function spawnDetachedSupervisor(config: RuntimeConfig): number {
     });
     // Without a listener a failed spawn would surface later as an uncaught 'error' event.
     child.on('error', () => undefined);
-    if (child.pid === undefined) throw new Error(`could not start the supervisor (${process.execPath} ${CLI_ENTRY})`);
+    if (child.pid === undefined)
+      throw new Error(`could not start the supervisor (${process.execPath} ${CLI_ENTRY})`);
     child.unref();
     return child.pid;
   } finally {

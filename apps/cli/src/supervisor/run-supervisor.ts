@@ -3,7 +3,7 @@ import { SERVICE_NAMES } from '@steward/contracts';
 import type { RuntimeConfig } from '@steward/config';
 import { CliError } from '../cli/cli-error.js';
 import { assertServicesBuilt } from '../cli/repo-root.js';
-import { belongsToHome, readPidFile, removePidFile, writePidFile } from '../process/pid-files.js';
+import { belongsToHome, claimPidFile, removePidFile } from '../process/pid-files.js';
 import { SUPERVISOR, stackChildren } from './stack-children.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorLog } from './supervisor-log.js';
@@ -30,11 +30,9 @@ export function createStackSupervisor(config: RuntimeConfig, log: SupervisorLog)
   }
   assertServicesBuilt(SERVICE_NAMES);
   const pidFile = paths.pidFile(SUPERVISOR);
-  const existing = readPidFile(pidFile);
-  if (existing !== undefined && existing !== process.pid && belongsToHome(existing, paths.home)) {
-    throw new CliError(`a supervisor (pid ${existing}) is already running for ${paths.home}`);
-  }
-  writePidFile(pidFile, process.pid);
+  const holder = claimPidFile(pidFile, process.pid, (pid) => belongsToHome(pid, paths.home));
+  if (holder !== undefined)
+    throw new CliError(`a supervisor (pid ${holder}) is already running for ${paths.home}`);
 
   const supervisor = new Supervisor({ groups: stackChildren(config), log });
   let markStopped: () => void = () => undefined;

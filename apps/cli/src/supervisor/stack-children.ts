@@ -37,16 +37,14 @@ export function stackChildren(config: RuntimeConfig): ChildSpec[][] {
     pidFile: config.paths.pidFile(NATS_SERVER),
     readyPort: config.natsPort,
   };
-  const services = SERVICE_NAMES.map(
-    (service): ChildSpec => ({
-      name: service,
-      command: process.execPath,
-      args: [serviceEntry(service)],
-      env: { ...env, STEWARD_SERVICE: service },
-      cwd: REPO_ROOT,
-      logFile: logFileOf(config, service),
-      pidFile: config.paths.pidFile(service),
-    }),
-  );
+  const services = SERVICE_NAMES.map((service): ChildSpec => ({
+    name: service,
+    command: process.execPath,
+    args: [serviceEntry(service)],
+    env: { ...env, STEWARD_SERVICE: service },
+    cwd: REPO_ROOT,
+    logFile: logFileOf(config, service),
+    pidFile: config.paths.pidFile(service),
+  }));
   return [[nats], services];
 }

@@ -19,7 +19,9 @@ function build(write: (level: Level, message: string, fields: LogFields) => void
 /** JSON lines, like the services' logs: what the background supervisor writes to supervisor.log. */
 export function jsonLog(stream: NodeJS.WritableStream = process.stdout): SupervisorLog {
   return build((level, message, fields) => {
-    stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, context: 'supervisor', message, ...fields })}\n`);
+    stream.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, context: 'supervisor', message, ...fields })}\n`,
+    );
   });
 }
 

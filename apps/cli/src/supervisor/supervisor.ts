@@ -3,7 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { Backoff } from './backoff.js';
 import type { SupervisorLog } from './supervisor-log.js';
 import { removePidFile, writePidFile } from '../process/pid-files.js';
-import { acceptsConnections, sleep, waitFor } from '../process/ports.js';
+import { acceptsConnections, deadline, waitFor } from '../process/ports.js';
 
 export interface ChildSpec {
   readonly name: string;
@@ -109,13 +109,16 @@ class ManagedChild {
     }
     if (uptimeMs >= this.stableAfterMs) this.backoff.reset();
     const delay = this.backoff.next();
-    this.log.warn(`${this.spec.name} exited unexpectedly (${how}) after ${formatMs(uptimeMs)}; restarting in ${formatMs(delay)}`, {
-      child: this.spec.name,
-      code: exit.code,
-      signal: exit.signal,
-      uptimeMs,
-      restartInMs: delay,
-    });
+    this.log.warn(
+      `${this.spec.name} exited unexpectedly (${how}) after ${formatMs(uptimeMs)}; restarting in ${formatMs(delay)}`,
+      {
+        child: this.spec.name,
+        code: exit.code,
+        signal: exit.signal,
+        uptimeMs,
+        restartInMs: delay,
+      },
+    );
     this.restartTimer = setTimeout(() => this.start(), delay);
   }
 
@@ -131,15 +134,18 @@ class ManagedChild {
     const pid = child.pid;
     child.kill('SIGTERM');
     const exited = this.exited.then(() => true);
-    if (await Promise.race([exited, sleep(graceMs).then(() => false)])) return;
-    this.log.warn(`${this.spec.name} did not stop within ${formatMs(graceMs)}; killing it`, { child: this.spec.name, pid });
+    if (await Promise.race([exited, deadline(graceMs).then(() => false)])) return;
+    this.log.warn(`${this.spec.name} did not stop within ${formatMs(graceMs)}; killing it`, {
+      child: this.spec.name,
+      pid,
+    });
     // The whole group, so nothing it spawned outlives it.
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
       child.kill('SIGKILL');
     }
-    await Promise.race([this.exited, sleep(5_000)]);
+    await Promise.race([this.exited, deadline(5_000)]);
   }
 }
 
@@ -176,7 +182,10 @@ export class Supervisor {
         const port = child.spec.readyPort;
         if (port === undefined) continue;
         const ready = await child.waitReady(port, this.options.readyTimeoutMs ?? READY_TIMEOUT_MS);
-        if (!ready) this.options.log.error(`${child.spec.name} is not accepting connections on port ${port}; starting the rest anyway`);
+        if (!ready)
+          this.options.log.error(
+            `${child.spec.name} is not accepting connections on port ${port}; starting the rest anyway`,
+          );
       }
     }
   }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from './args.js';
+import { EXIT, UsageError } from './cli-error.js';
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+describe('parseArgs', () => {
+  it('parses each command with its flags', () => {
+    expect(parseArgs(['up'])).toEqual({ kind: 'up', detach: false });
+    expect(parseArgs(['up', '--detach'])).toEqual({ kind: 'up', detach: true });
+    expect(parseArgs(['up', '-d'])).toEqual({ kind: 'up', detach: true });
+    expect(parseArgs(['down'])).toEqual({ kind: 'down' });
+    expect(parseArgs(['status'])).toEqual({ kind: 'status', json: false });
+    expect(parseArgs(['status', '--json'])).toEqual({ kind: 'status', json: true });
+    expect(parseArgs(['doctor'])).toEqual({ kind: 'doctor', json: false });
+    expect(parseArgs(['policy', 'show'])).toEqual({ kind: 'policy-show', json: false });
+    expect(parseArgs(['policy', 'show', '--json'])).toEqual({ kind: 'policy-show', json: true });
+    expect(parseArgs(['policy', '--json', 'show'])).toEqual({ kind: 'policy-show', json: true });
+    expect(parseArgs(['supervise'])).toEqual({ kind: 'supervise' });
+  });
+
+  it('answers help and version requests in every spelling', () => {
+    expect(parseArgs(['--help'])).toEqual({ kind: 'help' });
+    expect(parseArgs(['-h'])).toEqual({ kind: 'help' });
+    expect(parseArgs(['help'])).toEqual({ kind: 'help' });
+    expect(parseArgs(['help', 'up'])).toEqual({ kind: 'help', topic: 'up' });
+    expect(parseArgs(['up', '--help'])).toEqual({ kind: 'help', topic: 'up' });
+    expect(parseArgs(['policy', 'show', '-h'])).toEqual({ kind: 'help', topic: 'policy' });
+    expect(parseArgs(['--version'])).toEqual({ kind: 'version' });
+  });
+
+  it('refuses unknown commands, flags and arguments with exit code 2', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /no command/],
+      [['start'], /unknown command "start"/],
+      [['run', 'hello'], /unknown command "run"/],
+      [['--verbose'], /unknown flag --verbose/],
+      [['up', '--detached'], /unknown flag --detached for "up"/],
+      [['down', '--json'], /unknown flag --json for "down"/],
+      [['up', '--detach=yes'], /takes no value/],
+      [['status', 'now'], /unexpected argument "now"/],
+      [['policy'], /needs a subcommand/],
+      [['policy', 'edit'], /unknown subcommand "policy edit"/],
+      [['policy', 'show', 'extra'], /unexpected argument "extra"/],
+      [['help', 'nothing'], /unknown command "nothing"/],
+    ];
+    for (const [argv, message] of cases) {
+      const error = usageError(argv);
+      expect(error.message).toMatch(message);
+      expect(error.exitCode).toBe(EXIT.usage);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack.js';
+
+/** Raw HTTP so the Host header can be forged (fetch will not let a test set it). */
+function raw(port: number, init: { method?: string; path: string; headers?: Record<string, string>; body?: string }) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: init.method ?? 'GET', path: init.path, headers: init.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+describe('ui is the only door, and it checks who knocks', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const host = () => ({ host: `127.0.0.1:${stack.uiPort}` });
+
+  it('/api/health answers without a token and names all six services and the sandbox runtime', async () => {
+    const res = await raw(stack.uiPort, { path: '/api/health', headers: host() });
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body) as { status: string; services: Record<string, { status: string }>; sandbox: { runtime: string } };
+    expect(Object.keys(body.services).sort()).toEqual(['fs-service', 'orchestrator', 'plugin-host', 'scheduler', 'ui', 'vm-service']);
+    expect(body.status).toBe('ok');
+    expect(['docker', 'bubblewrap']).toContain(body.sandbox.runtime);
+  });
+
+  it('every other API route needs the token', async () => {
+    for (const path of ['/api/policy', '/api/health/details', '/api/events']) {
+      const res = await raw(stack.uiPort, { path, headers: host() });
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    }
+    const wrong = await raw(stack.uiPort, { path: '/api/policy', headers: { ...host(), authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    const right = await raw(stack.uiPort, { path: '/api/policy', headers: { ...host(), authorization: `Bearer ${stack.token}` } });
+    expect(right.status).toBe(200);
+  });
+
+  it.each(['evil.example:80', `attacker.test:${7420}`, '127.0.0.1.nip.io', 'localhost'])('a foreign Host (%s) is refused even with the token', async (forged) => {
+    const res = await raw(stack.uiPort, { path: '/api/policy', headers: { host: forged, authorization: `Bearer ${stack.token}` } });
+    expect(res.status).toBe(403);
+  });
+
+  it('a state-changing request from a foreign Origin or a cross-site form is refused', async () => {
+    const body = JSON.stringify({ folders: [stack.home] });
+    const headers = { ...host(), authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
+    const foreign = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, origin: 'https://evil.example' }, body });
+    expect(foreign.status).toBe(403);
+    const crossSite = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, 'sec-fetch-site': 'cross-site' }, body });
+    expect(crossSite.status).toBe(403);
+    const same = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, origin: `http://127.0.0.1:${stack.uiPort}` }, body });
+    expect(same.status).toBe(200);
+  });
+
+  it('pages carry a strict Content-Security-Policy', async () => {
+    const res = await raw(stack.uiPort, { path: '/', headers: host() });
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('a bad body gets the error envelope with a 400, not a crash', async () => {
+    const res = await raw(stack.uiPort, {
+      method: 'POST',
+      path: '/api/folders/inspect',
+      headers: { ...host(), authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+      body: '{"folders": [',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+  });
+
+  it('binds loopback only', async () => {
+    const { readFileSync } = await import('node:fs');
+    const hexPort = stack.uiPort.toString(16).toUpperCase().padStart(4, '0');
+    const rows = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.trim().split(/\s+/)[1]).toBe(`0100007F:${hexPort}`);
+    const v6 = readFileSync('/proc/net/tcp6', 'utf8').split('\n').filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+    expect(v6).toEqual([]);
+  });
+});
