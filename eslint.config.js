@@ -4,22 +4,46 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 const SERVICES = ['orchestrator', 'fs-service', 'vm-service', 'plugin-host', 'scheduler', 'ui'];
-const SERVICE_LIBS = ['scope:contracts', 'scope:config', 'scope:messaging', 'scope:telemetry', 'scope:storage', 'scope:runtime'];
+const SERVICE_LIBS = [
+  'scope:contracts',
+  'scope:config',
+  'scope:messaging',
+  'scope:telemetry',
+  'scope:storage',
+  'scope:runtime',
+];
 
 const FS_MODULES = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises'];
 const PROCESS_MODULES = ['child_process', 'node:child_process'];
 
 /** An OS power a process does not hold, as an import ban with the reason. */
 const ban = (names, message) => names.map((name) => ({ name, message }));
-const noFs = ban(FS_MODULES, 'Only fs-service touches files (plus config/storage for Steward’s own files). Ask fs-service over the bus.');
-const noSpawn = ban(PROCESS_MODULES, 'Only vm-service (sandboxes) and plugin-host (plugins) spawn processes.');
+const noFs = ban(
+  FS_MODULES,
+  'Only fs-service touches files (plus config/storage for Steward’s own files). Ask fs-service over the bus.',
+);
+const noSpawn = ban(
+  PROCESS_MODULES,
+  'Only vm-service (sandboxes) and plugin-host (plugins) spawn processes.',
+);
 const noDocker = ban(['dockerode'], 'Only vm-service talks to the Docker engine.');
-const noNats = [{ group: ['@nats-io/*'], message: 'Only libs/messaging knows NATS; use BusClient / RpcHandler.' }];
+const noNats = [
+  { group: ['@nats-io/*'], message: 'Only libs/messaging knows NATS; use BusClient / RpcHandler.' },
+];
 
 const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', 'coverage/**', 'tests/.artifacts/**', 'apps/ui/public/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.nx/**',
+      'coverage/**',
+      'tests/.artifacts/**',
+      'apps/ui/public/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -27,7 +51,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-console': 'off',
       '@nx/enforce-module-boundaries': [
         'error',
@@ -42,9 +69,18 @@ export default tseslint.config(
             { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:runtime',
-              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:config', 'scope:messaging', 'scope:telemetry', 'scope:storage'],
+              onlyDependOnLibsWithTags: [
+                'scope:contracts',
+                'scope:config',
+                'scope:messaging',
+                'scope:telemetry',
+                'scope:storage',
+              ],
             },
-            ...SERVICES.map((service) => ({ sourceTag: `scope:${service}`, onlyDependOnLibsWithTags: SERVICE_LIBS })),
+            ...SERVICES.map((service) => ({
+              sourceTag: `scope:${service}`,
+              onlyDependOnLibsWithTags: SERVICE_LIBS,
+            })),
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:config'] },
             { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
             { sourceTag: 'type:app', notDependOnLibsWithTags: ['type:app'] },

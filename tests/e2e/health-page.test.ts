@@ -28,9 +28,13 @@ describe('the first page, in a real browser', () => {
     expect(session?.sameSite).toBe('Strict');
     expect(session?.value).not.toContain(stack.token);
 
-    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('All services healthy');
+    await expect
+      .poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 })
+      .toBe('All services healthy');
     for (const service of ['ui', 'orchestrator', 'fs-service', 'vm-service', 'plugin-host', 'scheduler']) {
-      const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: service, exact: true }) });
+      const row = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name: service, exact: true }) });
       await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('ok');
     }
     await expect.poll(() => page.locator('#sandbox').textContent()).toMatch(/docker|bubblewrap/);
@@ -51,7 +55,9 @@ describe('the first page, in a real browser', () => {
     await page.getByRole('button', { name: 'Check folder' }).click();
     await expect.poll(() => page.locator('#folder-result').textContent()).toContain('does not exist');
     expect(await page.locator('#folder-result img, #folder-result script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
     await context.close();
   });
 

@@ -1,10 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allowedPublications, BUS_GRANTS, subjectMatches, type Capabilities, type ServiceName } from '@steward/contracts';
+import {
+  allowedPublications,
+  BUS_GRANTS,
+  subjectMatches,
+  type Capabilities,
+  type ServiceName,
+} from '@steward/contracts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const SERVICES: ServiceName[] = ['orchestrator', 'fs-service', 'vm-service', 'plugin-host', 'scheduler', 'ui'];
+const SERVICES: ServiceName[] = [
+  'orchestrator',
+  'fs-service',
+  'vm-service',
+  'plugin-host',
+  'scheduler',
+  'ui',
+];
 
 async function lint(file: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: ROOT });
@@ -15,7 +28,11 @@ async function lint(file: string, code: string): Promise<string[]> {
 describe('module boundaries and OS powers are enforced by lint', () => {
   beforeAll(() => {
     // The boundary rule needs Nx's project graph; computing it is what `npm run lint` does first.
-    execFileSync('npx', ['nx', 'show', 'projects'], { cwd: ROOT, env: { ...process.env, NX_DAEMON: 'false' }, stdio: 'ignore' });
+    execFileSync('npx', ['nx', 'show', 'projects'], {
+      cwd: ROOT,
+      env: { ...process.env, NX_DAEMON: 'false' },
+      stdio: 'ignore',
+    });
   }, 120_000);
 
   it('an app importing another app is refused', async () => {
@@ -29,7 +46,10 @@ describe('module boundaries and OS powers are enforced by lint', () => {
   });
 
   it('a service may use the shared libraries', async () => {
-    const messages = await lint('apps/scheduler/src/probe.ts', "import { runService } from '@steward/runtime';\nexport const run = runService;\n");
+    const messages = await lint(
+      'apps/scheduler/src/probe.ts',
+      "import { runService } from '@steward/runtime';\nexport const run = runService;\n",
+    );
     expect(messages).toEqual([]);
   });
 
@@ -55,14 +75,20 @@ describe('module boundaries and OS powers are enforced by lint', () => {
 
   it('only libs/config reads process.env', async () => {
     const code = 'export const home = process.env.HOME;\n';
-    expect((await lint('apps/orchestrator/src/probe.ts', code)).some((m) => m.startsWith('no-restricted-properties'))).toBe(true);
+    expect(
+      (await lint('apps/orchestrator/src/probe.ts', code)).some((m) =>
+        m.startsWith('no-restricted-properties'),
+      ),
+    ).toBe(true);
     expect(await lint('libs/config/src/probe.ts', code)).toEqual([]);
   });
 });
 
 describe('each service’s capabilities.ts matches the bus grants', () => {
   it.each(SERVICES)('%s serves, calls and emits only what nats-server will let it', async (service) => {
-    const { capabilities } = (await import(`${ROOT}apps/${service}/dist/capabilities.js`)) as { capabilities: Capabilities };
+    const { capabilities } = (await import(`${ROOT}apps/${service}/dist/capabilities.js`)) as {
+      capabilities: Capabilities;
+    };
     expect(capabilities.service).toBe(service);
     for (const rpc of capabilities.serves) {
       expect(BUS_GRANTS[service].serves.some((p) => subjectMatches(p, rpc.subject))).toBe(true);
@@ -79,7 +105,9 @@ describe('each service’s capabilities.ts matches the bus grants', () => {
     const holders = async (power: string): Promise<string[]> => {
       const result: string[] = [];
       for (const service of SERVICES) {
-        const { capabilities } = (await import(`${ROOT}apps/${service}/dist/capabilities.js`)) as { capabilities: Capabilities };
+        const { capabilities } = (await import(`${ROOT}apps/${service}/dist/capabilities.js`)) as {
+          capabilities: Capabilities;
+        };
         if ((capabilities.osPowers as readonly string[]).includes(power)) result.push(service);
       }
       return result;

@@ -10,7 +10,12 @@ describe('bad bus input gets the error envelope and the service keeps serving', 
   beforeAll(async () => {
     stack = await startStack();
     const creds = stack.credentials('orchestrator');
-    nc = await connect({ servers: creds.servers, user: creds.user, pass: creds.pass, inboxPrefix: '_INBOX.orchestrator' });
+    nc = await connect({
+      servers: creds.servers,
+      user: creds.user,
+      pass: creds.pass,
+      inboxPrefix: '_INBOX.orchestrator',
+    });
   });
   afterAll(async () => {
     await nc?.close();
@@ -49,7 +54,9 @@ describe('bad bus input gets the error envelope and the service keeps serving', 
   });
 
   it('the error says what was wrong, field by field', async () => {
-    const reply = (await ask('fs.roots.inspect', '{"folders": "x"}')) as { error: { details: Array<{ path: unknown[] }>; traceId?: string } };
+    const reply = (await ask('fs.roots.inspect', '{"folders": "x"}')) as {
+      error: { details: Array<{ path: unknown[] }>; traceId?: string };
+    };
     expect(reply.error.details[0]?.path).toEqual(['folders']);
     expect(reply.error.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -61,7 +68,9 @@ describe('bad bus input gets the error envelope and the service keeps serving', 
     };
     expect(reply.data.folders[0]).toMatchObject({ exists: true, isDirectory: true });
     expect(stack.pid('fs-service')).toBe(pidBefore);
-    const health = (await (await stack.api('/api/health')).json()) as { services: Record<string, { status: string }> };
+    const health = (await (await stack.api('/api/health')).json()) as {
+      services: Record<string, { status: string }>;
+    };
     expect(health.services['fs-service']?.status).toBe('ok');
   });
 });

@@ -11,14 +11,25 @@ import { startNatsServer, type TestNatsServer } from '../support/nats-server.js'
  * generator or a wrong table fails this test instead of agreeing with itself.
  */
 const SPEC: Record<ServiceName, { serves: string[]; publishes: string[] }> = {
-  orchestrator: { serves: ['orchestrator.>'], publishes: ['fs.>', 'vm.>', 'plugin.>', 'events.orchestrator.>'] },
+  orchestrator: {
+    serves: ['orchestrator.>'],
+    publishes: ['fs.>', 'vm.>', 'plugin.>', 'events.orchestrator.>'],
+  },
   'fs-service': { serves: ['fs.>'], publishes: ['events.fs.>'] },
   'vm-service': { serves: ['vm.>'], publishes: ['events.vm.>'] },
   'plugin-host': { serves: ['plugin.>'], publishes: ['events.plugin.>'] },
   scheduler: { serves: ['scheduler.>'], publishes: ['orchestrator.task.create', 'events.scheduler.>'] },
   ui: {
     serves: ['events.>'],
-    publishes: ['orchestrator.>', 'scheduler.>', 'plugin.*.list', 'plugin.*.get', 'plugin.admin.>', 'fs.roots.>', '*.health.get'],
+    publishes: [
+      'orchestrator.>',
+      'scheduler.>',
+      'plugin.*.list',
+      'plugin.*.get',
+      'plugin.admin.>',
+      'fs.roots.>',
+      '*.health.get',
+    ],
   },
 };
 
@@ -54,7 +65,18 @@ function inbox(service: ServiceName): string {
 }
 
 function subscribeProbes(): string[] {
-  return ['>', '_INBOX.>', 'events.>', 'fs.>', 'fs.file.read', 'vm.>', 'orchestrator.>', 'plugin.>', 'scheduler.>', ...SERVICE_NAMES.map(inbox)];
+  return [
+    '>',
+    '_INBOX.>',
+    'events.>',
+    'fs.>',
+    'fs.file.read',
+    'vm.>',
+    'orchestrator.>',
+    'plugin.>',
+    'scheduler.>',
+    ...SERVICE_NAMES.map(inbox),
+  ];
 }
 
 function matches(pattern: string, subject: string): boolean {
@@ -70,10 +92,16 @@ function matches(pattern: string, subject: string): boolean {
 /** Whether subscribing to `probe` stays inside what the spec lets the service read. */
 function maySubscribe(service: ServiceName, probe: string): boolean {
   const own = [...SPEC[service].serves, inbox(service)];
-  return own.some((pattern) => pattern === probe || (pattern.endsWith('.>') && matches(pattern, probe.replace(/\.>$/, '.x'))));
+  return own.some(
+    (pattern) =>
+      pattern === probe || (pattern.endsWith('.>') && matches(pattern, probe.replace(/\.>$/, '.x'))),
+  );
 }
 
-async function connectAs(server: TestNatsServer, service: ServiceName): Promise<{ nc: NatsConnection; violations: PermissionViolationError[] }> {
+async function connectAs(
+  server: TestNatsServer,
+  service: ServiceName,
+): Promise<{ nc: NatsConnection; violations: PermissionViolationError[] }> {
   const nc = await connect({
     servers: server.url,
     user: service,
@@ -84,7 +112,8 @@ async function connectAs(server: TestNatsServer, service: ServiceName): Promise<
   const violations: PermissionViolationError[] = [];
   void (async () => {
     for await (const status of nc.status()) {
-      if (status.type === 'error' && status.error instanceof errors.PermissionViolationError) violations.push(status.error);
+      if (status.type === 'error' && status.error instanceof errors.PermissionViolationError)
+        violations.push(status.error);
     }
   })();
   return { nc, violations };
@@ -138,7 +167,10 @@ describe('the bus is confined by nats-server itself', () => {
       await settle(nc);
       const refused = new Set(violations.filter((v) => v.operation === 'subscription').map((v) => v.subject));
       for (const subject of probes) {
-        expect({ subject, refused: refused.has(subject) }).toEqual({ subject, refused: !maySubscribe(service, subject) });
+        expect({ subject, refused: refused.has(subject) }).toEqual({
+          subject,
+          refused: !maySubscribe(service, subject),
+        });
       }
       await nc.close();
     });
@@ -147,7 +179,8 @@ describe('the bus is confined by nats-server itself', () => {
   it('a service answers a request it received, but cannot publish into an inbox unasked', async () => {
     const fs = await connectAs(server, 'fs-service');
     const orchestrator = await connectAs(server, 'orchestrator');
-    fs.nc.subscribe('fs.test.echo', { callback: (_err, msg) => {
+    fs.nc.subscribe('fs.test.echo', {
+      callback: (_err, msg) => {
         msg.respond(msg.data);
       },
     });
@@ -157,7 +190,10 @@ describe('the bus is confined by nats-server itself', () => {
 
     fs.nc.publish('_INBOX.orchestrator.unsolicited', 'forged reply');
     await settle(fs.nc);
-    expect(fs.violations.map((v) => [v.operation, v.subject])).toContainEqual(['publish', '_INBOX.orchestrator.unsolicited']);
+    expect(fs.violations.map((v) => [v.operation, v.subject])).toContainEqual([
+      'publish',
+      '_INBOX.orchestrator.unsolicited',
+    ]);
     await Promise.all([fs.nc.close(), orchestrator.nc.close()]);
   });
 
@@ -179,12 +215,19 @@ describe('the bus is confined by nats-server itself', () => {
   });
 
   it('refuses anonymous connections and wrong passwords', async () => {
-    await expect(connect({ servers: server.url, reconnect: false })).rejects.toBeInstanceOf(errors.AuthorizationError);
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toBeInstanceOf(
+      errors.AuthorizationError,
+    );
     await expect(
       connect({ servers: server.url, user: 'orchestrator', pass: 'not-the-password', reconnect: false }),
     ).rejects.toBeInstanceOf(errors.AuthorizationError);
     await expect(
-      connect({ servers: server.url, user: 'fs-service', pass: server.passwords.orchestrator, reconnect: false }),
+      connect({
+        servers: server.url,
+        user: 'fs-service',
+        pass: server.passwords.orchestrator,
+        reconnect: false,
+      }),
     ).rejects.toBeInstanceOf(errors.AuthorizationError);
   });
 });

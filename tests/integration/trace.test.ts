@@ -26,7 +26,12 @@ describe('one request is one trace across processes', () => {
 
     const spans = await receiver.waitFor((all) => {
       const http = all.find((s) => s.service === 'ui' && s.name === 'POST /api/folders/inspect');
-      return !!http && ['orchestrator', 'fs-service'].every((svc) => all.some((s) => s.traceId === http.traceId && s.service === svc));
+      return (
+        !!http &&
+        ['orchestrator', 'fs-service'].every((svc) =>
+          all.some((s) => s.traceId === http.traceId && s.service === svc),
+        )
+      );
     });
     const root = spans.find((s) => s.service === 'ui' && s.name === 'POST /api/folders/inspect')!;
     const trace = spans.filter((s) => s.traceId === root.traceId);
@@ -40,7 +45,8 @@ describe('one request is one trace across processes', () => {
     }
     const fsServer = trace.find((s) => s.service === 'fs-service' && s.name === 'fs.roots.inspect')!;
     const chain: string[] = [];
-    for (let span: typeof fsServer | undefined = fsServer; span; span = byId.get(span.parentSpanId ?? '')) chain.unshift(span.service);
+    for (let span: typeof fsServer | undefined = fsServer; span; span = byId.get(span.parentSpanId ?? ''))
+      chain.unshift(span.service);
     expect(chain[0]).toBe('ui');
     expect(chain).toContain('orchestrator');
     expect(chain.at(-1)).toBe('fs-service');

@@ -3,13 +3,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** Raw HTTP so the Host header can be forged (fetch will not let a test set it). */
-function raw(port: number, init: { method?: string; path: string; headers?: Record<string, string>; body?: string }) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: init.method ?? 'GET', path: init.path, headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+function raw(
+  port: number,
+  init: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+) {
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: init.method ?? 'GET', path: init.path, headers: init.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -29,8 +45,19 @@ describe('ui is the only door, and it checks who knocks', () => {
   it('/api/health answers without a token and names all six services and the sandbox runtime', async () => {
     const res = await raw(stack.uiPort, { path: '/api/health', headers: host() });
     expect(res.status).toBe(200);
-    const body = JSON.parse(res.body) as { status: string; services: Record<string, { status: string }>; sandbox: { runtime: string } };
-    expect(Object.keys(body.services).sort()).toEqual(['fs-service', 'orchestrator', 'plugin-host', 'scheduler', 'ui', 'vm-service']);
+    const body = JSON.parse(res.body) as {
+      status: string;
+      services: Record<string, { status: string }>;
+      sandbox: { runtime: string };
+    };
+    expect(Object.keys(body.services).sort()).toEqual([
+      'fs-service',
+      'orchestrator',
+      'plugin-host',
+      'scheduler',
+      'ui',
+      'vm-service',
+    ]);
     expect(body.status).toBe('ok');
     expect(['docker', 'bubblewrap']).toContain(body.sandbox.runtime);
   });
@@ -41,25 +68,52 @@ describe('ui is the only door, and it checks who knocks', () => {
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
     }
-    const wrong = await raw(stack.uiPort, { path: '/api/policy', headers: { ...host(), authorization: 'Bearer nope' } });
+    const wrong = await raw(stack.uiPort, {
+      path: '/api/policy',
+      headers: { ...host(), authorization: 'Bearer nope' },
+    });
     expect(wrong.status).toBe(401);
-    const right = await raw(stack.uiPort, { path: '/api/policy', headers: { ...host(), authorization: `Bearer ${stack.token}` } });
+    const right = await raw(stack.uiPort, {
+      path: '/api/policy',
+      headers: { ...host(), authorization: `Bearer ${stack.token}` },
+    });
     expect(right.status).toBe(200);
   });
 
-  it.each(['evil.example:80', `attacker.test:${7420}`, '127.0.0.1.nip.io', 'localhost'])('a foreign Host (%s) is refused even with the token', async (forged) => {
-    const res = await raw(stack.uiPort, { path: '/api/policy', headers: { host: forged, authorization: `Bearer ${stack.token}` } });
-    expect(res.status).toBe(403);
-  });
+  it.each(['evil.example:80', `attacker.test:${7420}`, '127.0.0.1.nip.io', 'localhost'])(
+    'a foreign Host (%s) is refused even with the token',
+    async (forged) => {
+      const res = await raw(stack.uiPort, {
+        path: '/api/policy',
+        headers: { host: forged, authorization: `Bearer ${stack.token}` },
+      });
+      expect(res.status).toBe(403);
+    },
+  );
 
   it('a state-changing request from a foreign Origin or a cross-site form is refused', async () => {
     const body = JSON.stringify({ folders: [stack.home] });
     const headers = { ...host(), authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
-    const foreign = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, origin: 'https://evil.example' }, body });
+    const foreign = await raw(stack.uiPort, {
+      method: 'POST',
+      path: '/api/folders/inspect',
+      headers: { ...headers, origin: 'https://evil.example' },
+      body,
+    });
     expect(foreign.status).toBe(403);
-    const crossSite = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, 'sec-fetch-site': 'cross-site' }, body });
+    const crossSite = await raw(stack.uiPort, {
+      method: 'POST',
+      path: '/api/folders/inspect',
+      headers: { ...headers, 'sec-fetch-site': 'cross-site' },
+      body,
+    });
     expect(crossSite.status).toBe(403);
-    const same = await raw(stack.uiPort, { method: 'POST', path: '/api/folders/inspect', headers: { ...headers, origin: `http://127.0.0.1:${stack.uiPort}` }, body });
+    const same = await raw(stack.uiPort, {
+      method: 'POST',
+      path: '/api/folders/inspect',
+      headers: { ...headers, origin: `http://127.0.0.1:${stack.uiPort}` },
+      body,
+    });
     expect(same.status).toBe(200);
   });
 
@@ -86,10 +140,14 @@ describe('ui is the only door, and it checks who knocks', () => {
   it('binds loopback only', async () => {
     const { readFileSync } = await import('node:fs');
     const hexPort = stack.uiPort.toString(16).toUpperCase().padStart(4, '0');
-    const rows = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+    const rows = readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row.trim().split(/\s+/)[1]).toBe(`0100007F:${hexPort}`);
-    const v6 = readFileSync('/proc/net/tcp6', 'utf8').split('\n').filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+    const v6 = readFileSync('/proc/net/tcp6', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
     expect(v6).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 /** The system's Chromium, driven by Playwright; no browser is ever downloaded. */
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = CANDIDATES.find((path) => existsSync(path));
-  if (!executablePath) throw new Error(`no system Chromium found (looked in ${CANDIDATES.join(', ')}); apt-get install chromium`);
+  if (!executablePath)
+    throw new Error(
+      `no system Chromium found (looked in ${CANDIDATES.join(', ')}); apt-get install chromium`,
+    );
   return chromium.launch({
     executablePath,
     headless: true,

@@ -51,7 +51,11 @@ export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 /** A real nats-server with the configuration `steward up` generates, on a free loopback port. */
 export async function startNatsServer(): Promise<TestNatsServer> {
   const { renderNatsConfig, generatePasswords } = (await import(natsConfigModule)) as {
-    renderNatsConfig(input: { port: number; storeDir: string; passwords: Record<ServiceName, string> }): string;
+    renderNatsConfig(input: {
+      port: number;
+      storeDir: string;
+      passwords: Record<ServiceName, string>;
+    }): string;
     generatePasswords(): Record<ServiceName, string>;
   };
   const dir = mkdtempSync(join(tmpdir(), 'steward-nats-'));

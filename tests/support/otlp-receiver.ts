@@ -19,7 +19,12 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
+type OtlpValue = {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+};
 interface OtlpBody {
   resourceSpans?: Array<{
     resource?: { attributes?: Array<{ key: string; value: OtlpValue }> };
@@ -51,7 +56,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (req.url === '/v1/traces') {
         const body = JSON.parse(text) as OtlpBody;
         for (const rs of body.resourceSpans ?? []) {
-          const service = String(valueOf(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}) ?? '');
+          const service = String(
+            valueOf(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}) ?? '',
+          );
           for (const ss of rs.scopeSpans ?? []) {
             for (const span of ss.spans ?? []) {
               spans.push({
@@ -80,7 +87,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(predicate, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(spans)) {
-        if (Date.now() > deadline) throw new Error(`spans did not arrive in ${timeoutMs} ms; got ${JSON.stringify(spans.map((s) => [s.service, s.name]))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `spans did not arrive in ${timeoutMs} ms; got ${JSON.stringify(spans.map((s) => [s.service, s.name]))}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       return spans;

@@ -1,4 +1,9 @@
-import { defineCapabilities, fsRootsInspect, HEALTH_RPCS, orchestratorWorkspaceInspect } from '@steward/contracts';
+import {
+  defineCapabilities,
+  fsRootsInspect,
+  HEALTH_RPCS,
+  orchestratorWorkspaceInspect,
+} from '@steward/contracts';
 
 export const capabilities = defineCapabilities({
   service: 'orchestrator',

@@ -17,7 +17,13 @@ function describe(service) {
     .filter(([, check]) => check.status !== 'ok')
     .map(([name, check]) => `${name}: ${check.detail ?? check.status}`);
   const uptime = Math.round((report.uptimeMs ?? 0) / 1000);
-  return [`v${report.version}`, `pid ${report.pid}`, `up ${uptime}s`, `start #${report.starts}`, ...failing].join(' · ');
+  return [
+    `v${report.version}`,
+    `pid ${report.pid}`,
+    `up ${uptime}s`,
+    `start #${report.starts}`,
+    ...failing,
+  ].join(' · ');
 }
 
 async function refresh() {
@@ -35,14 +41,20 @@ async function refresh() {
   }
   document.getElementById('signin').hidden = detailed;
   const overall = document.getElementById('overall');
-  overall.textContent = { ok: 'All services healthy', degraded: 'Degraded', down: 'Something is down' }[health.status] ?? 'Unknown';
+  overall.textContent =
+    { ok: 'All services healthy', degraded: 'Degraded', down: 'Something is down' }[health.status] ??
+    'Unknown';
   overall.className = `pill ${health.status}`;
   const body = document.getElementById('services');
   body.replaceChildren(
     ...ORDER.map((name) => {
       const service = health.services?.[name] ?? { status: 'unknown' };
       const row = el('tr');
-      row.append(el('td', {}, name), el('td', { class: service.status }, service.status), el('td', { class: 'detail' }, describe(service)));
+      row.append(
+        el('td', {}, name),
+        el('td', { class: service.status }, service.status),
+        el('td', { class: 'detail' }, describe(service)),
+      );
       return row;
     }),
   );
@@ -67,7 +79,9 @@ async function checkFolder(event) {
       out.replaceChildren(el('p', { class: 'down' }, body.error?.message ?? `failed (${res.status})`));
       return;
     }
-    const lines = body.ready ? [el('p', { class: 'ok' }, 'Ready: Steward can work in this folder.')] : body.problems.map((p) => el('p', { class: 'down' }, p));
+    const lines = body.ready
+      ? [el('p', { class: 'ok' }, 'Ready: Steward can work in this folder.')]
+      : body.problems.map((p) => el('p', { class: 'down' }, p));
     out.replaceChildren(...lines);
   } catch (error) {
     out.replaceChildren(el('p', { class: 'down' }, String(error)));

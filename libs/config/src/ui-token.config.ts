@@ -9,9 +9,13 @@ export function readUiToken(paths: StewardPaths): string {
   const file = paths.uiTokenFile;
   const read = readFileNoFollow(file);
   if (!read.ok) {
-    throw new StewardError(read.reason === 'missing' ? 'NOT_FOUND' : 'FORBIDDEN', `UI token file ${file} ${read.detail}`, {
-      details: { file },
-    });
+    throw new StewardError(
+      read.reason === 'missing' ? 'NOT_FOUND' : 'FORBIDDEN',
+      `UI token file ${file} ${read.detail}`,
+      {
+        details: { file },
+      },
+    );
   }
   if ((read.stats.mode & 0o077) !== 0) {
     throw new StewardError('FORBIDDEN', `UI token file ${file} is open to other users; run chmod 600 on it`, {
@@ -20,9 +24,13 @@ export function readUiToken(paths: StewardPaths): string {
   }
   const token = read.text.trim();
   if (token.length < MIN_TOKEN_LENGTH) {
-    throw new StewardError('INVALID_INPUT', `UI token in ${file} is shorter than ${MIN_TOKEN_LENGTH} characters`, {
-      details: { file },
-    });
+    throw new StewardError(
+      'INVALID_INPUT',
+      `UI token in ${file} is shorter than ${MIN_TOKEN_LENGTH} characters`,
+      {
+        details: { file },
+      },
+    );
   }
   return token;
 }

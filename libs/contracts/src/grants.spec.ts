@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { allowedPublications, allowedSubscriptions, BUS_GRANTS, mayPublish, serverOfSubject, subjectMatches } from './grants.js';
+import {
+  allowedPublications,
+  allowedSubscriptions,
+  BUS_GRANTS,
+  mayPublish,
+  serverOfSubject,
+  subjectMatches,
+} from './grants.js';
 import { ALL_RPCS } from './registry.js';
 import { SERVICE_NAMES, SUBJECT_PREFIX } from './services.js';
 
@@ -26,7 +33,10 @@ describe('the grant table and the RPC registry agree', () => {
 
   it('every declared caller of an RPC is allowed to publish its subject', () => {
     for (const rpc of ALL_RPCS) {
-      for (const caller of rpc.callers) expect({ caller, subject: rpc.subject, ok: mayPublish(caller, rpc.subject) }).toMatchObject({ ok: true });
+      for (const caller of rpc.callers)
+        expect({ caller, subject: rpc.subject, ok: mayPublish(caller, rpc.subject) }).toMatchObject({
+          ok: true,
+        });
     }
   });
 

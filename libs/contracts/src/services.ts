@@ -1,5 +1,12 @@
 /** The six processes of Steward. Names are NATS user names and `run/<service>.pid` file stems. */
-export const SERVICE_NAMES = ['orchestrator', 'fs-service', 'vm-service', 'plugin-host', 'scheduler', 'ui'] as const;
+export const SERVICE_NAMES = [
+  'orchestrator',
+  'fs-service',
+  'vm-service',
+  'plugin-host',
+  'scheduler',
+  'ui',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The first token of every request subject a service serves: `<prefix>.<noun>.<verb>`. */

@@ -98,9 +98,10 @@ export class BusClient {
           }
           return data.data as RpcResponse<R>;
         } catch (error) {
-          const typed = error instanceof SyntaxError
-            ? new StewardError('INTERNAL', `${rpc.subject} answered with malformed JSON`)
-            : fromNatsError(error, rpc.subject);
+          const typed =
+            error instanceof SyntaxError
+              ? new StewardError('INTERNAL', `${rpc.subject} answered with malformed JSON`)
+              : fromNatsError(error, rpc.subject);
           span.setAttribute('steward.error.code', typed.code);
           span.setStatus({ code: SpanStatusCode.ERROR, message: typed.message });
           throw typed;
@@ -120,16 +121,26 @@ export class BusClient {
       throw new StewardError('FORBIDDEN', `${this.service} may not publish ${subject}`);
     }
     const headers = outgoingTraceHeaders();
-    this.connection.publish(subject, encoder.encode(JSON.stringify(payload)), headers ? { headers } : undefined);
+    this.connection.publish(
+      subject,
+      encoder.encode(JSON.stringify(payload)),
+      headers ? { headers } : undefined,
+    );
   }
 
-  private async send(subject: string, payload: Uint8Array, timeout: number, signal?: AbortSignal): Promise<Uint8Array> {
+  private async send(
+    subject: string,
+    payload: Uint8Array,
+    timeout: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     if (signal?.aborted) throw new StewardError('CANCELLED', `request to ${subject} was cancelled`);
     const headers = outgoingTraceHeaders(context.active());
     const pending = this.connection.request(subject, payload, headers ? { timeout, headers } : { timeout });
     if (!signal) return (await pending).data;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const onAbort = (): void => reject(new StewardError('CANCELLED', `request to ${subject} was cancelled`));
+      const onAbort = (): void =>
+        reject(new StewardError('CANCELLED', `request to ${subject} was cancelled`));
       signal.addEventListener('abort', onAbort, { once: true });
       pending.then(
         (msg) => {

@@ -6,14 +6,19 @@ import { randomUUID } from 'node:crypto';
 export function fromNatsError(error: unknown, subject: string): StewardError {
   if (error instanceof StewardError) return error;
   const cause = error instanceof errors.RequestError && error.cause ? error.cause : error;
-  if (cause instanceof errors.NoRespondersError || (error instanceof errors.RequestError && error.isNoResponders())) {
+  if (
+    cause instanceof errors.NoRespondersError ||
+    (error instanceof errors.RequestError && error.isNoResponders())
+  ) {
     return new StewardError('UNAVAILABLE', `nothing serves ${subject} right now`, { cause: error });
   }
   if (cause instanceof errors.TimeoutError) {
     return new StewardError('TIMEOUT', `no reply to ${subject} in time`, { cause: error });
   }
   if (cause instanceof errors.PermissionViolationError) {
-    return new StewardError('FORBIDDEN', `the bus refused ${cause.operation} on ${cause.subject}`, { cause: error });
+    return new StewardError('FORBIDDEN', `the bus refused ${cause.operation} on ${cause.subject}`, {
+      cause: error,
+    });
   }
   if (
     cause instanceof errors.ClosedConnectionError ||

@@ -35,7 +35,9 @@ class PlainJsonDeserializer {
         data = { [MALFORMED_PAYLOAD]: error instanceof Error ? error.message : 'not JSON' };
       }
     }
-    return options?.replyTo ? { pattern: msg.subject, data, id: options.replyTo } : { pattern: msg.subject, data };
+    return options?.replyTo
+      ? { pattern: msg.subject, data, id: options.replyTo }
+      : { pattern: msg.subject, data };
   }
 }
 
@@ -112,7 +114,9 @@ export class StewardBusServer extends ServerNats {
       return;
     }
     this.handleMessage(channel, msg).catch((error: unknown) => {
-      this.log.error(`handling ${msg.subject} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.error(
+        `handling ${msg.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   }
 

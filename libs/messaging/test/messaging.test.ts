@@ -24,9 +24,24 @@ const echo = defineRpc({
 const typed = defineRpc({ ...echo, subject: 'fs.test.typed', description: 'throws a typed error' });
 const crash = defineRpc({ ...echo, subject: 'fs.test.crash', description: 'throws an untyped error' });
 const lies = defineRpc({ ...echo, subject: 'fs.test.lies', description: 'answers outside its contract' });
-const slow = defineRpc({ ...echo, subject: 'fs.test.slow', timeoutMs: 200, description: 'never answers in time' });
-const nobody = defineRpc({ ...echo, subject: 'vm.test.nobody', server: 'vm-service', description: 'nothing serves it' });
-const notMine = defineRpc({ ...echo, subject: 'fs.test.notmine', callers: ['ui'], description: 'orchestrator may not call it' });
+const slow = defineRpc({
+  ...echo,
+  subject: 'fs.test.slow',
+  timeoutMs: 200,
+  description: 'never answers in time',
+});
+const nobody = defineRpc({
+  ...echo,
+  subject: 'vm.test.nobody',
+  server: 'vm-service',
+  description: 'nothing serves it',
+});
+const notMine = defineRpc({
+  ...echo,
+  subject: 'fs.test.notmine',
+  callers: ['ui'],
+  description: 'orchestrator may not call it',
+});
 
 let handled = 0;
 
@@ -71,8 +86,15 @@ describe('messaging over a real nats-server', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    const creds = (service: 'fs-service' | 'orchestrator') => ({ servers: server.url, user: service, pass: server.passwords[service] });
-    app = await NestFactory.createMicroservice(TestModule, { strategy: new StewardBusServer('fs-service', creds('fs-service')), logger: false });
+    const creds = (service: 'fs-service' | 'orchestrator') => ({
+      servers: server.url,
+      user: service,
+      pass: server.passwords[service],
+    });
+    app = await NestFactory.createMicroservice(TestModule, {
+      strategy: new StewardBusServer('fs-service', creds('fs-service')),
+      logger: false,
+    });
     await app.listen();
     client = new BusClient(await connectBus('orchestrator', creds('orchestrator')), 'orchestrator');
     raw = await connect({ ...creds('orchestrator'), inboxPrefix: '_INBOX.orchestrator' });
@@ -122,7 +144,10 @@ describe('messaging over a real nats-server', () => {
   });
 
   it('a handler slower than the timeout gives TIMEOUT, retryable', async () => {
-    await expect(client.request(slow, { text: 'x' })).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
+    await expect(client.request(slow, { text: 'x' })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      retryable: true,
+    });
   });
 
   it('a subject nobody serves gives UNAVAILABLE at once', async () => {
@@ -151,7 +176,11 @@ describe('messaging over a real nats-server', () => {
 
   it('the caller’s trace context crosses the bus in NATS headers', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
-    const parent = trace.setSpanContext(context.active(), { traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+    const parent = trace.setSpanContext(context.active(), {
+      traceId,
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    });
     const reply = await context.with(parent, () => client.request(echo, { text: 'traced' }));
     expect(reply.traceId).toBe(traceId);
   });

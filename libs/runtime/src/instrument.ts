@@ -11,8 +11,11 @@ export function startServiceTelemetry(service: ServiceName): TelemetryHandle {
   const policy = loadPolicy({
     settingsFile: config.paths.settingsFile,
   });
-  const managedEndpoint = policy.managed['telemetry.otlpEndpoint'] ? policyValue(policy, 'telemetry.otlpEndpoint') : undefined;
-  const otlpEndpoint = managedEndpoint ?? config.otlpEndpoint ?? policyValue(policy, 'telemetry.otlpEndpoint') ?? undefined;
+  const managedEndpoint = policy.managed['telemetry.otlpEndpoint']
+    ? policyValue(policy, 'telemetry.otlpEndpoint')
+    : undefined;
+  const otlpEndpoint =
+    managedEndpoint ?? config.otlpEndpoint ?? policyValue(policy, 'telemetry.otlpEndpoint') ?? undefined;
   return startTelemetry({
     service,
     version: config.version,

@@ -1,5 +1,14 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Global, Logger, Module, type DynamicModule, type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  Global,
+  Logger,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type INestMicroservice,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { ServiceName } from '@steward/contracts';
 import { loadRuntimeConfig, PolicyStore, readServiceCredentials, type RuntimeConfig } from '@steward/config';
@@ -99,7 +108,13 @@ export async function runService(options: ServiceOptions): Promise<RunningServic
 
 function rootModule(
   options: ServiceOptions,
-  parts: { config: RuntimeConfig; policy: PolicyStore; database: DataSource; bus: BusClient; health: HealthRegistry },
+  parts: {
+    config: RuntimeConfig;
+    policy: PolicyStore;
+    database: DataSource;
+    bus: BusClient;
+    health: HealthRegistry;
+  },
 ): DynamicModule {
   @Global()
   @Module({})
@@ -129,9 +144,16 @@ function rootModule(
   };
 }
 
-function registerRuntimeChecks(health: HealthRegistry, bus: BusClient, database: DataSource, policy: PolicyStore): void {
+function registerRuntimeChecks(
+  health: HealthRegistry,
+  bus: BusClient,
+  database: DataSource,
+  policy: PolicyStore,
+): void {
   health.register('bus', () =>
-    bus.status === 'connected' ? { status: 'ok' } : { status: 'down', detail: `bus connection ${bus.status}` },
+    bus.status === 'connected'
+      ? { status: 'ok' }
+      : { status: 'down', detail: `bus connection ${bus.status}` },
   );
   health.register('database', async () => {
     await database.query('SELECT 1');
@@ -141,7 +163,10 @@ function registerRuntimeChecks(health: HealthRegistry, bus: BusClient, database:
     const errors = policy.current.errors;
     return errors.length === 0
       ? { status: 'ok', detail: `version ${policy.current.version}` }
-      : { status: 'degraded', detail: `${errors.length} policy error(s); affected keys use their most restrictive values` };
+      : {
+          status: 'degraded',
+          detail: `${errors.length} policy error(s); affected keys use their most restrictive values`,
+        };
   });
 }
 
@@ -165,7 +190,9 @@ function installSignalHandlers(close: () => Promise<void>, log: Logger): void {
     process.exit(1);
   });
   process.on('unhandledRejection', (reason) => {
-    log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    log.error(
+      `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
     process.exit(1);
   });
 }

@@ -15,6 +15,7 @@ interface Step {
 
 const FULL: readonly Step[] = [
   { name: 'lint', command: 'npm', args: ['run', '--silent', 'lint'] },
+  { name: 'format', command: 'npm', args: ['run', '--silent', 'format:check'] },
   { name: 'type check', command: 'npm', args: ['run', '--silent', 'typecheck'] },
   { name: 'unit tests', command: 'npx', args: ['vitest', 'run', '--project', 'unit'] },
   { name: 'integration tests', command: 'npx', args: ['vitest', 'run', '--project', 'integration'] },
@@ -23,11 +24,8 @@ const FULL: readonly Step[] = [
 
 function run(step: Step): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(step.command, [...step.args], {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-    });
+    // nx.json turns Nx's daemon and cloud off, so the children need nothing but our environment.
+    const child = spawn(step.command, [...step.args], { cwd: REPO_ROOT, stdio: 'inherit' });
     child.once('error', () => resolve(127));
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -40,7 +38,7 @@ export async function testCommand(options: { quick: boolean; setup: boolean }): 
     const report = await prepareTestMachine(systemProbes, config.dockerSocket, say);
     say(formatDoctorReport(report));
   }
-  const steps = options.quick ? FULL.slice(0, 3) : FULL;
+  const steps = options.quick ? FULL.slice(0, 4) : FULL;
   const results: Array<{ step: Step; code: number; seconds: number }> = [];
   for (const step of steps) {
     say(`\n▶ ${step.name}`);

@@ -21,7 +21,11 @@ const DOCKERD_WAIT_MS = 60_000;
  * real. As root on Debian/Ubuntu it installs and starts them; elsewhere it says what is missing
  * and the tests that need it will fail with that reason.
  */
-export async function prepareTestMachine(probes: Probes, dockerSocket: string, say: (line: string) => void): Promise<DoctorReport> {
+export async function prepareTestMachine(
+  probes: Probes,
+  dockerSocket: string,
+  say: (line: string) => void,
+): Promise<DoctorReport> {
   await ensureRequirements(probes, dockerSocket, say);
   const canInstall = probes.platform === 'linux' && process.getuid?.() === 0 && isDebianLike(readOsRelease());
   let report = await checkRequirements(probes, dockerSocket);

@@ -25,11 +25,14 @@ export class WorkspaceService {
         if (i >= j) return;
         if (a === b) problems.push(`${inspected[i]?.path} and ${inspected[j]?.path} are the same folder`);
         else if (contains(a, b) || contains(b, a)) {
-          problems.push(`${inspected[i]?.path} and ${inspected[j]?.path} are nested; connect only the outer one`);
+          problems.push(
+            `${inspected[i]?.path} and ${inspected[j]?.path} are nested; connect only the outer one`,
+          );
         }
       });
     });
-    const ready = problems.length === 0 && inspected.every((f) => f.exists && f.isDirectory && f.allowed && f.readable);
+    const ready =
+      problems.length === 0 && inspected.every((f) => f.exists && f.isDirectory && f.allowed && f.readable);
     return { ready, folders: inspected, problems };
   }
 }

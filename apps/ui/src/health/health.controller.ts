@@ -7,9 +7,13 @@ export class HealthController {
 
   /** Public (no token): says whether the stack is up, never what it holds. */
   @Get()
-  async get(): Promise<Pick<StackHealth, 'status' | 'sandbox' | 'checkedAt'> & { services: Record<string, { status: string }> }> {
+  async get(): Promise<
+    Pick<StackHealth, 'status' | 'sandbox' | 'checkedAt'> & { services: Record<string, { status: string }> }
+  > {
     const full = await this.health.check();
-    const services = Object.fromEntries(Object.entries(full.services).map(([name, s]) => [name, { status: s.status }]));
+    const services = Object.fromEntries(
+      Object.entries(full.services).map(([name, s]) => [name, { status: s.status }]),
+    );
     return { status: full.status, services, sandbox: full.sandbox, checkedAt: full.checkedAt };
   }
 

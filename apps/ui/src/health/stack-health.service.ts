@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HEALTH_RPCS, isStewardError, type BusServiceName, type HealthReport, type HealthStatus } from '@steward/contracts';
+import {
+  HEALTH_RPCS,
+  isStewardError,
+  type BusServiceName,
+  type HealthReport,
+  type HealthStatus,
+} from '@steward/contracts';
 import { BusClient } from '@steward/messaging';
 import { HealthRegistry } from '@steward/runtime';
 
@@ -31,7 +37,9 @@ export class StackHealthService {
     const names = Object.keys(HEALTH_RPCS) as BusServiceName[];
     const answers = await Promise.all(names.map((name) => this.ask(name)));
     const ui = await this.self.report();
-    const services: Record<string, ServiceHealth> = Object.fromEntries(names.map((name, i) => [name, answers[i]!]));
+    const services: Record<string, ServiceHealth> = Object.fromEntries(
+      names.map((name, i) => [name, answers[i]!]),
+    );
     services.ui = { status: ui.status, report: ui };
     const status = Object.values(services).reduce<HealthStatus>(
       (worst, s) => (SEVERITY[s.status] > SEVERITY[worst] ? s.status : worst),

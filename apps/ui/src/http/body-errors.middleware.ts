@@ -8,10 +8,24 @@ import type { ErrorBody } from '@steward/contracts';
 export function bodyErrors() {
   return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
     const type = (error as { type?: string } | undefined)?.type;
-    if (type === 'entity.parse.failed') return send(res, 400, { code: 'INVALID_INPUT', message: 'the request body is not valid JSON', retryable: false });
-    if (type === 'entity.too.large') return send(res, 413, { code: 'TOO_LARGE', message: 'the request body is too large', retryable: false });
+    if (type === 'entity.parse.failed')
+      return send(res, 400, {
+        code: 'INVALID_INPUT',
+        message: 'the request body is not valid JSON',
+        retryable: false,
+      });
+    if (type === 'entity.too.large')
+      return send(res, 413, {
+        code: 'TOO_LARGE',
+        message: 'the request body is too large',
+        retryable: false,
+      });
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      return send(res, 415, { code: 'INVALID_INPUT', message: 'the request body encoding is not supported', retryable: false });
+      return send(res, 415, {
+        code: 'INVALID_INPUT',
+        message: 'the request body encoding is not supported',
+        retryable: false,
+      });
     }
     next(error);
   };

@@ -33,8 +33,14 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
       return;
     }
     const incident = randomUUID().slice(0, 8);
-    this.log.error(`incident ${incident}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    const body: ErrorBody = { code: 'INTERNAL', message: `internal error (incident ${incident})`, retryable: false };
+    this.log.error(
+      `incident ${incident}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    const body: ErrorBody = {
+      code: 'INTERNAL',
+      message: `internal error (incident ${incident})`,
+      retryable: false,
+    };
     res.status(500).json({ error: body });
   }
 }

@@ -46,8 +46,16 @@ export function requestGuard(port: number, token: string) {
     if (req.path.startsWith('/api/') && !PUBLIC_API.has(req.path)) {
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-      const ok = (bearer !== undefined && safeEqual(bearer, token)) || (cookie !== undefined && safeEqual(cookie, session));
-      if (!ok) return refuse(res, 401, 'UNAUTHORIZED', 'a valid token is required (see the address `steward up` printed)');
+      const ok =
+        (bearer !== undefined && safeEqual(bearer, token)) ||
+        (cookie !== undefined && safeEqual(cookie, session));
+      if (!ok)
+        return refuse(
+          res,
+          401,
+          'UNAUTHORIZED',
+          'a valid token is required (see the address `steward up` printed)',
+        );
     }
     next();
   };

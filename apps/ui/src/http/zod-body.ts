@@ -5,7 +5,9 @@ import type { z } from 'zod';
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    throw new StewardError('INVALID_INPUT', 'the request body is not valid', { details: parsed.error.issues });
+    throw new StewardError('INVALID_INPUT', 'the request body is not valid', {
+      details: parsed.error.issues,
+    });
   }
   return parsed.data;
 }

@@ -15,7 +15,10 @@ export class SessionController {
   enter(@Query('token') token: string | undefined, @Res() res: Response): void {
     if (token !== undefined) {
       if (!safeEqual(token, this.token)) {
-        res.status(401).type('text/plain').send('This link is not valid any more. Run `steward up` to get a fresh one.');
+        res
+          .status(401)
+          .type('text/plain')
+          .send('This link is not valid any more. Run `steward up` to get a fresh one.');
         return;
       }
       res.cookie(SESSION_COOKIE, sessionValue(this.token), { httpOnly: true, sameSite: 'strict', path: '/' });

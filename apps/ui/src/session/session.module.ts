@@ -5,6 +5,10 @@ import { UI_TOKEN } from './session.tokens.js';
 @Module({})
 export class SessionModule {
   static withToken(token: string): DynamicModule {
-    return { module: SessionModule, controllers: [SessionController], providers: [{ provide: UI_TOKEN, useValue: token }] };
+    return {
+      module: SessionModule,
+      controllers: [SessionController],
+      providers: [{ provide: UI_TOKEN, useValue: token }],
+    };
   }
 }

@@ -11,13 +11,24 @@ const PROBE_TIMEOUT_MS = 3_000;
 const BWRAP_PROBE = [
   '--unshare-all',
   '--die-with-parent',
-  '--cap-drop', 'ALL',
-  '--ro-bind', '/usr', '/usr',
-  '--symlink', 'usr/bin', '/bin',
-  '--symlink', 'usr/lib', '/lib',
-  '--symlink', 'usr/lib64', '/lib64',
-  '--proc', '/proc',
-  '--dev', '/dev',
+  '--cap-drop',
+  'ALL',
+  '--ro-bind',
+  '/usr',
+  '/usr',
+  '--symlink',
+  'usr/bin',
+  '/bin',
+  '--symlink',
+  'usr/lib',
+  '/lib',
+  '--symlink',
+  'usr/lib64',
+  '/lib64',
+  '--proc',
+  '/proc',
+  '--dev',
+  '/dev',
   '/usr/bin/true',
 ];
 
@@ -42,7 +53,10 @@ export class RuntimeProbeService implements OnModuleInit {
     this.health.register('sandbox', async () => {
       const now = await this.current();
       return now === 'none'
-        ? { status: 'degraded', detail: 'no sandbox runtime: install docker.io (and start dockerd) or bubblewrap' }
+        ? {
+            status: 'degraded',
+            detail: 'no sandbox runtime: install docker.io (and start dockerd) or bubblewrap',
+          }
         : { status: 'ok', detail: now };
     });
   }

@@ -32,7 +32,8 @@ export const fsRootsInspect = defineRpc({
   response: z.object({ folders: z.array(folderInspectionSchema) }),
   errors: ['INVALID_INPUT', 'INTERNAL'],
   timeoutMs: 5_000,
-  description: 'Checks folders a person wants to connect: existence, access, and the managed folder allowlist.',
+  description:
+    'Checks folders a person wants to connect: existence, access, and the managed folder allowlist.',
 });
 
 /**
