@@ -2,6 +2,10 @@
 // @RpcHandler) against a bare @nats-io/transport-node request, on the same real nats-server.
 // Prints figures and writes them to results/bus.json; it never judges wall-clock time, and
 // exits non-zero only when something is broken (a request fails, a process does not start).
+//
+// BENCH_ROUNDS=<n> changes the number of rounds. BENCH_TELEMETRY=1 starts OpenTelemetry in the
+// requester and the library's responder as production does (spans, trace headers, metrics), and
+// writes results/bus-telemetry.json instead.
 import { cpus } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,27 +20,33 @@ import type { ResponderMode } from './support/responder-protocol.js';
 import { median, summarize, type LatencySummary } from './support/stats.js';
 
 const TARGET_P50_OVERHEAD = 0.3;
-const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 5);
-// Both responders need ~3,000 requests after start before their latency settles (JIT, startup
-// garbage); the 64 KiB phase follows the 100 B one in the same process, so it needs less.
+// Many short rounds, each variant in turn: on 2 shared cores the latency of both moves by 2-3x
+// over seconds (where the scheduler puts the three processes), so pairs close in time compare best.
+const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 15);
+const TELEMETRY = process.env.BENCH_TELEMETRY === '1';
 const SIZES = [
-  { label: '100 B', bytes: 100, warmup: 3_000, count: 5_000 },
-  { label: '64 KiB', bytes: 64 * 1024, warmup: 1_000, count: 2_000 },
+  { label: '100 B', bytes: 100, warmup: 1_000, count: 2_000 },
+  { label: '64 KiB', bytes: 64 * 1024, warmup: 200, count: 500 },
 ] as const;
 type SizeLabel = (typeof SIZES)[number]['label'];
+/** Before the first round: a freshly started responder needs ~3,000 requests before its latency settles. */
+const SETTLE_REQUESTS = 4_000;
 const VARIANTS: readonly ResponderMode[] = ['bare', 'library'];
 const FIRST_ANSWER_DEADLINE_MS = 10_000;
-const RESULTS_FILE = fileURLToPath(new URL('../results/bus.json', import.meta.url));
+const RESULTS_FILE = fileURLToPath(
+  new URL(TELEMETRY ? '../results/bus-telemetry.json' : '../results/bus.json', import.meta.url),
+);
 
 interface Phase {
   readonly round: number;
   readonly variant: ResponderMode;
   readonly size: SizeLabel;
   readonly latency: LatencySummary;
-  readonly requesterRssBytes: number;
+  readonly requesterCpuMicrosPerRequest: number;
+  readonly responderCpuMicrosPerRequest: number;
 }
 
-/** One request, answered and checked; resolves to the reply's payload length. */
+/** One request, answered; resolves to the reply's payload length so it can be checked. */
 type Call = () => Promise<number>;
 
 function positiveInteger(value: string | undefined, fallback: number): number {
@@ -81,9 +91,11 @@ async function untilAnswered(call: Call): Promise<void> {
   }
 }
 
-async function measure(call: Call, expectedLength: number, warmup: number, count: number): Promise<Float64Array> {
-  for (let i = 0; i < warmup; i++) check(await call(), expectedLength);
-  globalThis.gc?.();
+async function repeat(call: Call, expectedLength: number, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) check(await call(), expectedLength);
+}
+
+async function measure(call: Call, expectedLength: number, count: number): Promise<Float64Array> {
   const samples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const started = process.hrtime.bigint();
@@ -98,48 +110,38 @@ function check(length: number, expected: number): void {
   if (length !== expected) throw new Error(`echo came back with ${length} bytes of payload, sent ${expected}`);
 }
 
-const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
+const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`;
 const ms = (value: number): string => value.toFixed(3);
-const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const micros = (value: number): string => value.toFixed(0);
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-function medianOf(phases: readonly Phase[], pick: (phase: Phase) => number): number {
-  return median(phases.map(pick));
-}
-
-/** lib/bare for one statistic, paired within each round (both ran back to back), then the median. */
-function pairedRatio(phases: readonly Phase[], size: SizeLabel, pick: (latency: LatencySummary) => number): number {
-  return median(pairedRatios(phases, size, pick));
-}
-
-function pairedRatios(
-  phases: readonly Phase[],
-  size: SizeLabel,
-  pick: (latency: LatencySummary) => number,
-): number[] {
+/** lib/bare of one figure, paired within each round (both ran back to back), then the median. */
+function pairedRatios(phases: readonly Phase[], size: SizeLabel, pick: (phase: Phase) => number): number[] {
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const bare = phases.find((p) => p.round === round && p.size === size && p.variant === 'bare');
     const lib = phases.find((p) => p.round === round && p.size === size && p.variant === 'library');
-    if (bare && lib) ratios.push(pick(lib.latency) / pick(bare.latency));
+    if (bare && lib) ratios.push(pick(lib) / pick(bare));
   }
   return ratios;
 }
 
-function pad(cells: readonly string[], widths: readonly number[]): string {
+function row(cells: readonly string[]): string {
+  const widths = [7, 9, 8, 8, 8, 14, 14];
   return cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
 }
 
 async function main(): Promise<void> {
   let nats: RunningNatsServer | undefined;
-  let responder: Responder | undefined;
+  const responders: Responder[] = [];
   const connections: Array<{ close(): Promise<void> }> = [];
   const cleanup = async (): Promise<void> => {
-    responder?.kill();
+    await Promise.allSettled(responders.map((r) => r.stop()));
     await Promise.allSettled(connections.map((c) => c.close()));
     await nats?.stop();
   };
   process.once('exit', () => {
-    responder?.kill();
+    for (const responder of responders) responder.kill();
     nats?.killNow();
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -149,8 +151,13 @@ async function main(): Promise<void> {
   }
 
   try {
-    nats = await startNatsServer();
-    const callerCredentials = nats.credentials('orchestrator');
+    if (TELEMETRY) {
+      const { startTelemetry } = await import('@steward/telemetry');
+      startTelemetry({ service: 'orchestrator', version: 'bench', metricsPort: 0 });
+    }
+    const server = await startNatsServer();
+    nats = server;
+    const callerCredentials = server.credentials('orchestrator');
     const bare = await connect({
       servers: callerCredentials.servers,
       user: callerCredentials.user,
@@ -161,86 +168,160 @@ async function main(): Promise<void> {
     connections.push({ close: () => bare.drain() });
     const bus = new BusClient(await connectBus('orchestrator', callerCredentials), 'orchestrator');
     connections.push(bus);
+    const responder = Object.fromEntries(
+      VARIANTS.map((variant) => {
+        const spawned = Responder.spawn(variant, server.credentials('fs-service'), { telemetry: TELEMETRY });
+        responders.push(spawned);
+        return [variant, spawned];
+      }),
+    ) as Record<ResponderMode, Responder>;
 
     console.log(
-      `bus request/reply on 127.0.0.1: ${nats.version}, node ${process.version}, ${cpus().length} cpu(s); ` +
-        `${ROUNDS} round(s), order alternating; per round and variant ` +
+      `bus request/reply on 127.0.0.1: nats-server ${server.version}, node ${process.version}, ${cpus().length} cpu(s), ` +
+        `telemetry ${TELEMETRY ? 'ON in requester and library responder' : 'off (OpenTelemetry API without SDK)'}\n` +
+        `${ROUNDS} rounds, bare and library in turn (order alternating); per round and variant ` +
         SIZES.map((s) => `${s.warmup} warm-up + ${s.count} measured × ${s.label}`).join(', ') +
-        ', sequential',
+        `; ${SETTLE_REQUESTS} requests to settle each responder first`,
     );
 
-    const phases: Phase[] = [];
-    const responderRss: Record<ResponderMode, number[]> = { bare: [], library: [] };
     const payloads = new Map(SIZES.map((size) => [size.label, payloadOf(size.bytes)]));
+    const calls = (variant: ResponderMode, size: SizeLabel): Call =>
+      callFor(variant, payloads.get(size) ?? '', bare, bus);
+
+    for (const variant of VARIANTS) {
+      await responder[variant].listen();
+      for (const size of SIZES) {
+        const call = calls(variant, size.label);
+        await untilAnswered(call);
+        await repeat(call, size.bytes, size === SIZES[0] ? SETTLE_REQUESTS : size.warmup);
+      }
+      await responder[variant].unlisten();
+    }
+
+    const phases: Phase[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
       for (const variant of order) {
-        responder = await Responder.start(variant, nats.credentials('fs-service'));
+        await responder[variant].listen();
         for (const size of SIZES) {
-          const payload = payloads.get(size.label) ?? '';
-          const call = callFor(variant, payload, bare, bus);
+          const call = calls(variant, size.label);
           await untilAnswered(call);
-          const latency = summarize(await measure(call, size.bytes, size.warmup, size.count));
-          phases.push({ round, variant, size: size.label, latency, requesterRssBytes: process.memoryUsage.rss() });
+          await repeat(call, size.bytes, size.warmup);
+          globalThis.gc?.();
+          const responderBefore = await responder[variant].usage();
+          const requesterBefore = process.cpuUsage();
+          const samples = await measure(call, size.bytes, size.count);
+          const requesterCpu = process.cpuUsage(requesterBefore);
+          const responderAfter = await responder[variant].usage();
+          phases.push({
+            round,
+            variant,
+            size: size.label,
+            latency: summarize(samples),
+            requesterCpuMicrosPerRequest: (requesterCpu.user + requesterCpu.system) / size.count,
+            responderCpuMicrosPerRequest: (responderAfter.cpuMicros - responderBefore.cpuMicros) / size.count,
+          });
         }
-        responderRss[variant].push((await responder.stop()).rssBytes);
-        responder = undefined;
-        const last = phases.slice(-SIZES.length);
-        console.log(
-          `  round ${round} ${variant.padEnd(7)} ` +
-            last.map((p) => `${p.size}: p50 ${ms(p.latency.p50Ms)} p99 ${ms(p.latency.p99Ms)} ms`).join('  '),
-        );
+        await responder[variant].unlisten();
       }
+      const p50Of = (size: SizeLabel, variant: ResponderMode): number =>
+        phases.find((p) => p.round === round && p.size === size && p.variant === variant)?.latency.p50Ms ??
+        Number.NaN;
+      console.log(
+        `  round ${String(round).padStart(2)}: ` +
+          SIZES.map((size) => {
+            const [bareP50, libP50] = [p50Of(size.label, 'bare'), p50Of(size.label, 'library')];
+            return `${size.label} p50 bare ${ms(bareP50)} lib ${ms(libP50)} (${percent(libP50 / bareP50)})`;
+          }).join(' | '),
+      );
     }
 
-    const widths = [7, 9, 8, 8, 8, 14];
     console.log('');
-    console.log(pad(['payload', 'variant', 'p50 ms', 'p99 ms', 'mean ms', 'requester RSS'], widths));
+    console.log(row(['payload', 'variant', 'p50 ms', 'p99 ms', 'mean ms', 'req CPU µs/op', 'resp CPU µs/op']));
     const results = SIZES.map((size) => {
       const of = (variant: ResponderMode): Phase[] =>
         phases.filter((p) => p.size === size.label && p.variant === variant);
       const figures = (variant: ResponderMode) => ({
-        p50Ms: medianOf(of(variant), (p) => p.latency.p50Ms),
-        p99Ms: medianOf(of(variant), (p) => p.latency.p99Ms),
-        meanMs: medianOf(of(variant), (p) => p.latency.meanMs),
-        requesterRssBytes: medianOf(of(variant), (p) => p.requesterRssBytes),
+        p50Ms: median(of(variant).map((p) => p.latency.p50Ms)),
+        p99Ms: median(of(variant).map((p) => p.latency.p99Ms)),
+        meanMs: median(of(variant).map((p) => p.latency.meanMs)),
+        requesterCpuMicrosPerRequest: median(of(variant).map((p) => p.requesterCpuMicrosPerRequest)),
+        responderCpuMicrosPerRequest: median(of(variant).map((p) => p.responderCpuMicrosPerRequest)),
       });
       const bareFigures = figures('bare');
       const libraryFigures = figures('library');
+      const p50PerRound = pairedRatios(phases, size.label, (p) => p.latency.p50Ms);
       const ratio = {
-        p50: pairedRatio(phases, size.label, (l) => l.p50Ms),
-        p99: pairedRatio(phases, size.label, (l) => l.p99Ms),
-        mean: pairedRatio(phases, size.label, (l) => l.meanMs),
+        p50: median(p50PerRound),
+        p99: median(pairedRatios(phases, size.label, (p) => p.latency.p99Ms)),
+        mean: median(pairedRatios(phases, size.label, (p) => p.latency.meanMs)),
+        requesterCpu: median(pairedRatios(phases, size.label, (p) => p.requesterCpuMicrosPerRequest)),
+        responderCpu: median(pairedRatios(phases, size.label, (p) => p.responderCpuMicrosPerRequest)),
       };
       for (const [variant, f] of [
         ['bare', bareFigures],
         ['library', libraryFigures],
       ] as const) {
         console.log(
-          pad([size.label, variant, ms(f.p50Ms), ms(f.p99Ms), ms(f.meanMs), mb(f.requesterRssBytes)], widths),
+          row([
+            size.label,
+            variant,
+            ms(f.p50Ms),
+            ms(f.p99Ms),
+            ms(f.meanMs),
+            micros(f.requesterCpuMicrosPerRequest),
+            micros(f.responderCpuMicrosPerRequest),
+          ]),
         );
       }
-      console.log(pad([size.label, 'lib/bare', percent(ratio.p50), percent(ratio.p99), percent(ratio.mean), ''], widths));
+      console.log(
+        row([
+          size.label,
+          'lib/bare',
+          percent(ratio.p50),
+          percent(ratio.p99),
+          percent(ratio.mean),
+          percent(ratio.requesterCpu),
+          percent(ratio.responderCpu),
+        ]),
+      );
       return {
         payload: size.label,
         bytes: size.bytes,
+        warmup: size.warmup,
         requests: size.count,
         bare: bareFigures,
         library: libraryFigures,
+        addedP50Ms: libraryFigures.p50Ms - bareFigures.p50Ms,
         ratio,
-        p50RatioPerRound: pairedRatios(phases, size.label, (l) => l.p50Ms),
+        p50RatioPerRound: p50PerRound,
         rounds: phases
           .filter((p) => p.size === size.label)
-          .map((p) => ({ round: p.round, variant: p.variant, ...p.latency })),
+          .map((p) => ({
+            round: p.round,
+            variant: p.variant,
+            ...p.latency,
+            requesterCpuMicrosPerRequest: p.requesterCpuMicrosPerRequest,
+            responderCpuMicrosPerRequest: p.responderCpuMicrosPerRequest,
+          })),
       };
     });
-    const responderRssMedian = {
-      bare: median(responderRss.bare),
-      library: median(responderRss.library),
+
+    const requesterRssBytes = process.memoryUsage.rss();
+    const responderRssBytes = {
+      bare: (await responder.bare.usage()).rssBytes,
+      library: (await responder.library.usage()).rssBytes,
     };
+    const spread = results
+      .map((r) => {
+        const sorted = [...r.p50RatioPerRound].sort((a, b) => a - b);
+        return `${r.payload} ${percent(sorted[0] ?? Number.NaN)} … ${percent(sorted[sorted.length - 1] ?? Number.NaN)}`;
+      })
+      .join(', ');
     console.log(
-      `responder RSS at stop: bare ${mb(responderRssMedian.bare)}, library ${mb(responderRssMedian.library)}` +
-        '; ratios are the median of per-round lib/bare pairs',
+      `figures: median over rounds; lib/bare: median of per-round ratios (p50 ratio ranged ${spread})\n` +
+        `RSS: requester ${mb(requesterRssBytes)} (both clients), responder bare ${mb(responderRssBytes.bare)}, ` +
+        `library ${mb(responderRssBytes.library)}`,
     );
 
     await mkdir(dirname(RESULTS_FILE), { recursive: true });
@@ -252,27 +333,36 @@ async function main(): Promise<void> {
           finishedAt: new Date().toISOString(),
           environment: {
             node: process.version,
-            natsServer: nats.version,
+            natsServer: server.version,
             cpus: cpus().length,
             cpuModel: cpus()[0]?.model ?? 'unknown',
           },
-          settings: { rounds: ROUNDS, sizes: SIZES, statistic: 'median over rounds; ratios paired within a round' },
+          settings: {
+            rounds: ROUNDS,
+            settleRequests: SETTLE_REQUESTS,
+            telemetry: TELEMETRY,
+            statistic: 'median over rounds; ratios paired within a round',
+          },
           targetP50Overhead: TARGET_P50_OVERHEAD,
           results,
-          responderRssBytes: responderRssMedian,
+          requesterRssBytes,
+          responderRssBytes,
         },
         null,
         2,
       )}\n`,
     );
-
-    const overheads = results.map((r) => ({ label: r.payload, overhead: r.ratio.p50 - 1 }));
-    const met = overheads.every((o) => o.overhead <= TARGET_P50_OVERHEAD);
-    const signed = (o: number): string => `${o >= 0 ? '+' : ''}${(o * 100).toFixed(0)}%`;
     console.log(`figures written to ${RESULTS_FILE}`);
+
+    const overheads = results.map((r) => ({ label: r.payload, overhead: r.ratio.p50 - 1, addedMs: r.addedP50Ms }));
+    const met = overheads.every((o) => o.overhead <= TARGET_P50_OVERHEAD);
     console.log(
-      `bus: library adds ${overheads
-        .map((o, i) => `${signed(o.overhead)}${i === 0 ? ' at p50' : ''} (${o.label})`)
+      `bus${TELEMETRY ? ' (telemetry on)' : ''}: library adds ${overheads
+        .map(
+          (o, i) =>
+            `${o.overhead >= 0 ? '+' : ''}${(o.overhead * 100).toFixed(0)}%${i === 0 ? ' at p50' : ''} ` +
+            `(${o.label}, ${o.addedMs >= 0 ? '+' : ''}${(o.addedMs * 1000).toFixed(0)} µs)`,
+        )
         .join(', ')}; target ≤ ${TARGET_P50_OVERHEAD * 100}%${met ? '' : ' (over target)'}`,
     );
   } finally {

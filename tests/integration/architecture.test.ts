@@ -2,22 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  SERVICE_NAMES,
   allowedPublications,
   BUS_GRANTS,
   subjectMatches,
   type Capabilities,
-  type ServiceName,
 } from '@steward/contracts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const SERVICES: ServiceName[] = [
-  'orchestrator',
-  'fs-service',
-  'vm-service',
-  'plugin-host',
-  'scheduler',
-  'ui',
-];
+const SERVICES = SERVICE_NAMES;
 
 async function lint(file: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: ROOT });

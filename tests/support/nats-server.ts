@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceName } from '@steward/contracts';
+import { freePort } from './stack.js';
 
 /** The generated config renderer, as built (tests run against the same code `steward up` uses). */
 const natsConfigModule = '../../apps/cli/dist/nats/nats-config.js';
@@ -15,18 +16,6 @@ export interface TestNatsServer {
   readonly configText: string;
   readonly passwords: Readonly<Record<ServiceName, string>>;
   stop(): Promise<void>;
-}
-
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
@@ -59,7 +48,7 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     generatePasswords(): Record<ServiceName, string>;
   };
   const dir = mkdtempSync(join(tmpdir(), 'steward-nats-'));
-  const port = await freeTcpPort();
+  const port = await freePort();
   const passwords = generatePasswords();
   const configText = renderNatsConfig({ port, storeDir: join(dir, 'jetstream'), passwords });
   const configFile = join(dir, 'nats-server.conf');

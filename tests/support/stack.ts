@@ -4,20 +4,14 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NAMES, type ServiceName as Service } from '@steward/contracts';
 
 /** The checkout under test; the stack runs from its built `dist/` folders. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_ENTRY = join(REPO_ROOT, 'apps', 'cli', 'dist', 'main.js');
 
-export const SERVICES = [
-  'orchestrator',
-  'fs-service',
-  'vm-service',
-  'plugin-host',
-  'scheduler',
-  'ui',
-] as const;
-export type Service = (typeof SERVICES)[number];
+/** The six services, as the contracts name them. */
+export { SERVICE_NAMES as SERVICES, type ServiceName as Service } from '@steward/contracts';
 
 export interface BusCredentials {
   readonly servers: string;
@@ -151,7 +145,7 @@ async function pollHealthy(url: string, timeoutMs: number): Promise<void> {
         services?: Record<string, { status?: string }>;
       };
       last = JSON.stringify(body);
-      if (body.status === 'ok' && SERVICES.every((service) => body.services?.[service]?.status === 'ok'))
+      if (body.status === 'ok' && SERVICE_NAMES.every((service) => body.services?.[service]?.status === 'ok'))
         return;
     } catch (error) {
       last = String(error);

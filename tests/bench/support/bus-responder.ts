@@ -1,16 +1,18 @@
 // The answering side of the bus benchmark, run as its own process (forked with IPC) like a real
 // fs-service: either a bare NATS subscription or a Nest microservice built on @steward/messaging.
+// It stays alive for the whole run and is told when to listen, so its code is warm in every round
+// and the two variants can alternate without ever serving at the same time.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inboxPrefix } from '@steward/contracts';
 import type { BusCredentials } from '@steward/messaging';
 import { BARE_SUBJECT } from './echo-rpc.js';
 import { toResponder, type FromResponder, type ResponderMode } from './responder-protocol.js';
 
-interface Running {
+interface Listening {
   close(): Promise<void>;
 }
 
-async function startBare(credentials: BusCredentials): Promise<Running> {
+async function listenBare(credentials: BusCredentials): Promise<Listening> {
   const nc: NatsConnection = await connect({
     servers: credentials.servers,
     user: credentials.user,
@@ -33,7 +35,12 @@ async function startBare(credentials: BusCredentials): Promise<Running> {
   return { close: () => nc.drain() };
 }
 
-async function startLibrary(credentials: BusCredentials): Promise<Running> {
+async function listenLibrary(credentials: BusCredentials, telemetry: boolean): Promise<Listening> {
+  if (telemetry) {
+    const { startTelemetry } = await import('@steward/telemetry');
+    // Once per process; later calls return the same handle.
+    startTelemetry({ service: 'fs-service', version: 'bench', metricsPort: 0 });
+  }
   // Loaded only here, so the bare responder carries neither Nest nor the library.
   const { startEchoMicroservice } = await import('./echo-module.js');
   const app = await startEchoMicroservice(credentials);
@@ -50,17 +57,27 @@ function send(message: FromResponder): Promise<void> {
   });
 }
 
-let running: Running | undefined;
+let listening: Listening | undefined;
 
-async function start(mode: ResponderMode, credentials: BusCredentials): Promise<void> {
-  running = mode === 'bare' ? await startBare(credentials) : await startLibrary(credentials);
+async function listen(mode: ResponderMode, credentials: BusCredentials, telemetry: boolean): Promise<void> {
+  if (listening) throw new Error('already listening');
+  listening = mode === 'bare' ? await listenBare(credentials) : await listenLibrary(credentials, telemetry);
   await send({ type: 'ready' });
 }
 
-async function stop(): Promise<void> {
-  await running?.close();
-  running = undefined;
-  await send({ type: 'stopped', rssBytes: process.memoryUsage().rss });
+async function unlisten(): Promise<void> {
+  await listening?.close();
+  listening = undefined;
+  await send({ type: 'idle' });
+}
+
+async function usage(): Promise<void> {
+  const cpu = process.cpuUsage();
+  await send({ type: 'usage', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage.rss() });
+}
+
+async function exit(): Promise<void> {
+  await listening?.close();
   process.exit(0);
 }
 
@@ -81,7 +98,15 @@ process.on('message', (raw: unknown) => {
     return;
   }
   const message = parsed.data;
-  (message.type === 'start' ? start(message.mode, message.credentials) : stop()).catch(fail);
+  const step =
+    message.type === 'listen'
+      ? listen(message.mode, message.credentials, message.telemetry)
+      : message.type === 'unlisten'
+        ? unlisten()
+        : message.type === 'usage'
+          ? usage()
+          : exit();
+  step.catch(fail);
 });
 // The benchmark went away (crashed or was killed): nothing is left to answer.
 process.on('disconnect', () => process.exit(0));

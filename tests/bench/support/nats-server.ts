@@ -71,7 +71,9 @@ export async function startNatsServer(): Promise<RunningNatsServer> {
 
 function natsServerVersion(): string {
   try {
-    return execFileSync('nats-server', ['--version'], { encoding: 'utf8' }).trim();
+    return execFileSync('nats-server', ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^nats-server:\s*/, '');
   } catch {
     return 'unknown';
   }

@@ -4,17 +4,28 @@ import type { BusCredentials } from '@steward/messaging';
 import { fromResponder, type FromResponder, type ResponderMode, type ToResponder } from './responder-protocol.js';
 import { stopProcess } from './nats-server.js';
 
-const READY_DEADLINE_MS = 30_000;
-const STOP_DEADLINE_MS = 10_000;
+const REPLY_DEADLINE_MS = 30_000;
+const EXIT_DEADLINE_MS = 5_000;
 const entry = fileURLToPath(new URL('./bus-responder.js', import.meta.url));
 
-/** The parent's handle on one responder process. */
+export interface ResponderUsage {
+  /** User + system CPU the responder has used since it started. */
+  readonly cpuMicros: number;
+  readonly rssBytes: number;
+}
+
+/** The parent's handle on one responder process, which serves one variant whenever it is told to. */
 export class Responder {
   private readonly inbox: FromResponder[] = [];
   private waiting: (() => void) | undefined;
   private exitDescription: string | undefined;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    readonly mode: ResponderMode,
+    private readonly credentials: BusCredentials,
+    private readonly telemetry: boolean,
+    private readonly child: ChildProcess,
+  ) {
     child.on('message', (raw: unknown) => {
       const parsed = fromResponder.safeParse(raw);
       this.inbox.push(
@@ -24,33 +35,41 @@ export class Responder {
     });
     // 'close' rather than 'exit': it comes after the IPC channel has delivered everything the child sent.
     child.on('close', (code, signal) => {
-      this.exitDescription = `responder exited (${code ?? signal})`;
+      this.exitDescription = `${mode} responder exited (${code ?? signal})`;
       this.waiting?.();
     });
     child.on('error', (error) => {
-      this.exitDescription = `responder failed: ${error.message}`;
+      this.exitDescription = `${mode} responder failed: ${error.message}`;
       this.waiting?.();
     });
   }
 
-  static async start(mode: ResponderMode, credentials: BusCredentials): Promise<Responder> {
-    const responder = new Responder(fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    try {
-      responder.post({ type: 'start', mode, credentials });
-      await responder.expect('ready', READY_DEADLINE_MS);
-      return responder;
-    } catch (error) {
-      responder.kill();
-      throw error;
-    }
+  static spawn(mode: ResponderMode, credentials: BusCredentials, options: { telemetry: boolean }): Responder {
+    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Responder(mode, credentials, options.telemetry, child);
   }
 
-  /** Closes the responder's bus side cleanly and returns its resident memory just before it exits. */
-  async stop(): Promise<{ rssBytes: number }> {
-    this.post({ type: 'stop' });
-    const stopped = await this.expect('stopped', STOP_DEADLINE_MS);
-    await stopProcess(this.child, STOP_DEADLINE_MS);
-    return { rssBytes: stopped.rssBytes };
+  /** Connects and subscribes; resolves once the responder says it is serving. */
+  async listen(): Promise<void> {
+    this.post({ type: 'listen', mode: this.mode, credentials: this.credentials, telemetry: this.telemetry });
+    await this.expect('ready');
+  }
+
+  /** Unsubscribes and disconnects, so the other variant can own the subjects. */
+  async unlisten(): Promise<void> {
+    this.post({ type: 'unlisten' });
+    await this.expect('idle');
+  }
+
+  async usage(): Promise<ResponderUsage> {
+    this.post({ type: 'usage' });
+    const { cpuMicros, rssBytes } = await this.expect('usage');
+    return { cpuMicros, rssBytes };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ type: 'exit' } satisfies ToResponder);
+    await stopProcess(this.child, EXIT_DEADLINE_MS);
   }
 
   kill(): void {
@@ -58,23 +77,20 @@ export class Responder {
   }
 
   private post(message: ToResponder): void {
-    if (!this.child.connected) throw new Error(this.exitDescription ?? 'responder is not connected');
+    if (!this.child.connected) throw new Error(this.exitDescription ?? `${this.mode} responder is not connected`);
     this.child.send(message);
   }
 
-  private async expect<T extends FromResponder['type']>(
-    type: T,
-    deadlineMs: number,
-  ): Promise<Extract<FromResponder, { type: T }>> {
-    const deadline = Date.now() + deadlineMs;
+  private async expect<T extends FromResponder['type']>(type: T): Promise<Extract<FromResponder, { type: T }>> {
+    const deadline = Date.now() + REPLY_DEADLINE_MS;
     for (;;) {
       const next = this.inbox.shift();
-      if (next?.type === 'failed') throw new Error(`responder failed: ${next.message}`);
+      if (next?.type === 'failed') throw new Error(`${this.mode} responder failed: ${next.message}`);
       if (next?.type === type) return next as Extract<FromResponder, { type: T }>;
-      if (next) throw new Error(`responder sent ${next.type} while ${type} was expected`);
+      if (next) throw new Error(`${this.mode} responder sent ${next.type} while ${type} was expected`);
       if (this.exitDescription) throw new Error(`${this.exitDescription} while ${type} was expected`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`responder did not report ${type} within ${deadlineMs} ms`);
+      if (left <= 0) throw new Error(`${this.mode} responder did not report ${type} within ${REPLY_DEADLINE_MS} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiting = () => {
