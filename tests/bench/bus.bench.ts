@@ -22,15 +22,20 @@ import { median, summarize, type LatencySummary } from './support/stats.js';
 const TARGET_P50_OVERHEAD = 0.3;
 // Many short rounds, each variant in turn: on 2 shared cores the latency of both moves by 2-3x
 // over seconds (where the scheduler puts the three processes), so pairs close in time compare best.
-const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 15);
+// `taskset -c 0 npm run bench` keeps every process on one CPU: no scheduling effects, only CPU cost.
+const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 12);
 const TELEMETRY = process.env.BENCH_TELEMETRY === '1';
 const SIZES = [
-  { label: '100 B', bytes: 100, warmup: 1_000, count: 2_000 },
-  { label: '64 KiB', bytes: 64 * 1024, warmup: 200, count: 500 },
+  { label: '100 B', bytes: 100, warmup: 1_500, count: 2_000 },
+  { label: '64 KiB', bytes: 64 * 1024, warmup: 300, count: 500 },
 ] as const;
 type SizeLabel = (typeof SIZES)[number]['label'];
-/** Before the first round: a freshly started responder needs ~3,000 requests before its latency settles. */
-const SETTLE_REQUESTS = 4_000;
+/**
+ * Before the first round each responder listens twice with this many requests per size: a fresh
+ * process needs ~3,000 before its latency settles, and a re-created Nest app another ~2,000.
+ */
+const SETTLE_CYCLES = 2;
+const SETTLE_REQUESTS: Readonly<Record<SizeLabel, number>> = { '100 B': 3_000, '64 KiB': 300 };
 const VARIANTS: readonly ResponderMode[] = ['bare', 'library'];
 const FIRST_ANSWER_DEADLINE_MS = 10_000;
 const RESULTS_FILE = fileURLToPath(
@@ -107,7 +112,8 @@ async function measure(call: Call, expectedLength: number, count: number): Promi
 }
 
 function check(length: number, expected: number): void {
-  if (length !== expected) throw new Error(`echo came back with ${length} bytes of payload, sent ${expected}`);
+  if (length !== expected)
+    throw new Error(`echo came back with ${length} bytes of payload, sent ${expected}`);
 }
 
 const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`;
@@ -128,7 +134,9 @@ function pairedRatios(phases: readonly Phase[], size: SizeLabel, pick: (phase: P
 
 function row(cells: readonly string[]): string {
   const widths = [7, 9, 8, 8, 8, 14, 14];
-  return cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return cells
+    .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+    .join('  ');
 }
 
 async function main(): Promise<void> {
@@ -181,29 +189,34 @@ async function main(): Promise<void> {
         `telemetry ${TELEMETRY ? 'ON in requester and library responder' : 'off (OpenTelemetry API without SDK)'}\n` +
         `${ROUNDS} rounds, bare and library in turn (order alternating); per round and variant ` +
         SIZES.map((s) => `${s.warmup} warm-up + ${s.count} measured × ${s.label}`).join(', ') +
-        `; ${SETTLE_REQUESTS} requests to settle each responder first`,
+        `; each responder settled first (${SETTLE_CYCLES} × ` +
+        SIZES.map((s) => `${SETTLE_REQUESTS[s.label]} × ${s.label}`).join(' + ') +
+        ')',
     );
 
     const payloads = new Map(SIZES.map((size) => [size.label, payloadOf(size.bytes)]));
     const calls = (variant: ResponderMode, size: SizeLabel): Call =>
       callFor(variant, payloads.get(size) ?? '', bare, bus);
 
-    for (const variant of VARIANTS) {
-      await responder[variant].listen();
-      for (const size of SIZES) {
-        const call = calls(variant, size.label);
-        await untilAnswered(call);
-        await repeat(call, size.bytes, size === SIZES[0] ? SETTLE_REQUESTS : size.warmup);
+    for (let cycle = 0; cycle < SETTLE_CYCLES; cycle++) {
+      for (const variant of VARIANTS) {
+        await responder[variant].listen();
+        for (const size of SIZES) {
+          const call = calls(variant, size.label);
+          await untilAnswered(call);
+          await repeat(call, size.bytes, SETTLE_REQUESTS[size.label]);
+        }
+        await responder[variant].unlisten();
       }
-      await responder[variant].unlisten();
     }
 
     const phases: Phase[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
-      for (const variant of order) {
-        await responder[variant].listen();
-        for (const size of SIZES) {
+      // A pair is one payload size, bare and library back to back, so both see the same machine.
+      for (const size of SIZES) {
+        for (const variant of order) {
+          await responder[variant].listen();
           const call = calls(variant, size.label);
           await untilAnswered(call);
           await repeat(call, size.bytes, size.warmup);
@@ -213,6 +226,7 @@ async function main(): Promise<void> {
           const samples = await measure(call, size.bytes, size.count);
           const requesterCpu = process.cpuUsage(requesterBefore);
           const responderAfter = await responder[variant].usage();
+          await responder[variant].unlisten();
           phases.push({
             round,
             variant,
@@ -222,7 +236,6 @@ async function main(): Promise<void> {
             responderCpuMicrosPerRequest: (responderAfter.cpuMicros - responderBefore.cpuMicros) / size.count,
           });
         }
-        await responder[variant].unlisten();
       }
       const p50Of = (size: SizeLabel, variant: ResponderMode): number =>
         phases.find((p) => p.round === round && p.size === size && p.variant === variant)?.latency.p50Ms ??
@@ -237,7 +250,9 @@ async function main(): Promise<void> {
     }
 
     console.log('');
-    console.log(row(['payload', 'variant', 'p50 ms', 'p99 ms', 'mean ms', 'req CPU µs/op', 'resp CPU µs/op']));
+    console.log(
+      row(['payload', 'variant', 'p50 ms', 'p99 ms', 'mean ms', 'req CPU µs/op', 'resp CPU µs/op']),
+    );
     const results = SIZES.map((size) => {
       const of = (variant: ResponderMode): Phase[] =>
         phases.filter((p) => p.size === size.label && p.variant === variant);
@@ -339,7 +354,7 @@ async function main(): Promise<void> {
           },
           settings: {
             rounds: ROUNDS,
-            settleRequests: SETTLE_REQUESTS,
+            settle: { cycles: SETTLE_CYCLES, requests: SETTLE_REQUESTS },
             telemetry: TELEMETRY,
             statistic: 'median over rounds; ratios paired within a round',
           },
@@ -354,7 +369,11 @@ async function main(): Promise<void> {
     );
     console.log(`figures written to ${RESULTS_FILE}`);
 
-    const overheads = results.map((r) => ({ label: r.payload, overhead: r.ratio.p50 - 1, addedMs: r.addedP50Ms }));
+    const overheads = results.map((r) => ({
+      label: r.payload,
+      overhead: r.ratio.p50 - 1,
+      addedMs: r.addedP50Ms,
+    }));
     const met = overheads.every((o) => o.overhead <= TARGET_P50_OVERHEAD);
     console.log(
       `bus${TELEMETRY ? ' (telemetry on)' : ''}: library adds ${overheads
@@ -371,6 +390,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`bus benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.error(
+    `bus benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   process.exitCode = 1;
 });

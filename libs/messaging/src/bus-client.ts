@@ -24,6 +24,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const tracer = trace.getTracer('@steward/messaging');
 
+function isErrorReply(body: unknown): body is { error: unknown } {
+  return typeof body === 'object' && body !== null && 'error' in body;
+}
+
 /**
  * The typed way one service calls another. Validates the request before anything is sent,
  * carries the trace, waits at most the RPC's timeout, and turns every failure into a
@@ -88,8 +92,12 @@ export class BusClient {
         try {
           const reply = await this.send(rpc.subject, payload, timeout, options.signal);
           const body: unknown = JSON.parse(decoder.decode(reply));
-          const error = parseErrorEnvelope(body);
-          if (error) throw StewardError.fromBody(error);
+          if (isErrorReply(body)) {
+            const error = parseErrorEnvelope(body);
+            throw error
+              ? StewardError.fromBody(error)
+              : new StewardError('INTERNAL', `${rpc.subject} answered with a malformed error`);
+          }
           const data = rpc.response.safeParse((body as { data?: unknown }).data);
           if (!data.success) {
             throw new StewardError('INTERNAL', `${rpc.subject} answered outside its contract`, {

@@ -82,7 +82,10 @@ async function exit(): Promise<void> {
 }
 
 async function fail(error: unknown): Promise<void> {
-  await send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  await send({
+    type: 'failed',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
   process.exit(1);
 }
 

@@ -102,7 +102,9 @@ async function waitForPort(child: ChildProcess, port: number, log: () => string)
   while (Date.now() < deadline) {
     if (spawnError) throw new Error(`nats-server could not be started: ${spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`nats-server exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`);
+      throw new Error(
+        `nats-server exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`,
+      );
     }
     if (await accepts(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));

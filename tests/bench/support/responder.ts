@@ -1,7 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BusCredentials } from '@steward/messaging';
-import { fromResponder, type FromResponder, type ResponderMode, type ToResponder } from './responder-protocol.js';
+import {
+  fromResponder,
+  type FromResponder,
+  type ResponderMode,
+  type ToResponder,
+} from './responder-protocol.js';
 import { stopProcess } from './nats-server.js';
 
 const REPLY_DEADLINE_MS = 30_000;
@@ -29,7 +34,9 @@ export class Responder {
     child.on('message', (raw: unknown) => {
       const parsed = fromResponder.safeParse(raw);
       this.inbox.push(
-        parsed.success ? parsed.data : { type: 'failed', message: `malformed message: ${JSON.stringify(raw)}` },
+        parsed.success
+          ? parsed.data
+          : { type: 'failed', message: `malformed message: ${JSON.stringify(raw)}` },
       );
       this.waiting?.();
     });
@@ -77,11 +84,14 @@ export class Responder {
   }
 
   private post(message: ToResponder): void {
-    if (!this.child.connected) throw new Error(this.exitDescription ?? `${this.mode} responder is not connected`);
+    if (!this.child.connected)
+      throw new Error(this.exitDescription ?? `${this.mode} responder is not connected`);
     this.child.send(message);
   }
 
-  private async expect<T extends FromResponder['type']>(type: T): Promise<Extract<FromResponder, { type: T }>> {
+  private async expect<T extends FromResponder['type']>(
+    type: T,
+  ): Promise<Extract<FromResponder, { type: T }>> {
     const deadline = Date.now() + REPLY_DEADLINE_MS;
     for (;;) {
       const next = this.inbox.shift();
@@ -90,7 +100,8 @@ export class Responder {
       if (next) throw new Error(`${this.mode} responder sent ${next.type} while ${type} was expected`);
       if (this.exitDescription) throw new Error(`${this.exitDescription} while ${type} was expected`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.mode} responder did not report ${type} within ${REPLY_DEADLINE_MS} ms`);
+      if (left <= 0)
+        throw new Error(`${this.mode} responder did not report ${type} within ${REPLY_DEADLINE_MS} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiting = () => {
