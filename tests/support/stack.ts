@@ -86,11 +86,11 @@ export function runCli(
   });
 }
 
-function listen(): Promise<Server> {
+function listen(port = 0): Promise<Server> {
   return new Promise((resolvePromise, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolvePromise(server));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolvePromise(server));
   });
 }
 
@@ -109,6 +109,23 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port!;
+}
+
+/** The first of `count` consecutive loopback ports that are all free now (the metrics range). */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const held: Server[] = [];
+    try {
+      for (let port = base; port < base + count; port++) held.push(await listen(port));
+      return base;
+    } catch {
+      // One of them is taken; try another range.
+    } finally {
+      await Promise.all(held.map((server) => new Promise((r) => server.close(r))));
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 /** The parent's environment minus any STEWARD_* setting, so a developer's shell cannot leak in. */

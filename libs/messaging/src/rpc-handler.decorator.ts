@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, type NatsContext } from '@nestjs/microservices';
-import { metrics, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { metrics, SpanKind, SpanStatusCode, trace, type Histogram, type Span } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { StewardError, type ErrorBody, type RpcDefinition } from '@steward/contracts';
 import { internalErrorBody } from './bus-errors.js';
@@ -14,11 +14,16 @@ export interface CallContext {
 }
 
 const tracer = trace.getTracer('@steward/messaging');
-const meter = metrics.getMeter('@steward/messaging');
-const handled = meter.createHistogram('steward.bus.handler.duration', {
-  description: 'Time spent handling a bus request, by subject and outcome',
-  unit: 'ms',
-});
+// Made on first use: this module loads before the process starts its telemetry, and an
+// instrument taken from the API before a meter provider is registered never records.
+let handlerDuration: Histogram | undefined;
+function handlerDurationHistogram(): Histogram {
+  handlerDuration ??= metrics.getMeter('@steward/messaging').createHistogram('steward.bus.handler.duration', {
+    description: 'Time spent handling a bus request, by subject and outcome',
+    unit: 'ms',
+  });
+  return handlerDuration;
+}
 const log = new Logger('bus');
 
 /**
@@ -66,7 +71,10 @@ async function runHandler(
       const traceId = span.spanContext().traceId;
       const reply = await answer(rpc, raw, traceId, span, handler);
       const code = 'error' in reply ? reply.error.code : 'OK';
-      handled.record(performance.now() - started, { 'rpc.method': rpc.subject, 'steward.outcome': code });
+      handlerDurationHistogram().record(performance.now() - started, {
+        'rpc.method': rpc.subject,
+        'steward.outcome': code,
+      });
       span.end();
       return reply;
     },

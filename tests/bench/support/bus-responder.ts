@@ -1,34 +1,52 @@
 // The answering side of the bus benchmark, run as its own process (forked with IPC) like a real
-// fs-service: either a bare NATS subscription or a Nest microservice built on @steward/messaging.
-// It stays alive for the whole run and is told when to listen, so its code is warm in every round
-// and the two variants can alternate without ever serving at the same time.
+// fs-service: a bare NATS subscription (echoing bytes, or doing the JSON work the library's wire
+// format needs) or a Nest microservice built on @steward/messaging. It stays alive for the whole run
+// and is told when to listen, so its code is warm in every round and the variants can take turns
+// without ever serving at the same time.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inboxPrefix } from '@steward/contracts';
 import type { BusCredentials } from '@steward/messaging';
-import { BARE_SUBJECT } from './echo-rpc.js';
-import { toResponder, type FromResponder, type ResponderMode } from './responder-protocol.js';
+import { BARE_JSON_SUBJECT, BARE_SUBJECT } from './echo-rpc.js';
+import { toResponder, type BareMode, type FromResponder, type ResponderMode } from './responder-protocol.js';
 
 interface Listening {
   close(): Promise<void>;
 }
 
-async function listenBare(credentials: BusCredentials): Promise<Listening> {
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Where each bare variant listens, and its reply to a request's bytes. */
+const BARE: Readonly<Record<BareMode, { subject: string; reply: (request: Uint8Array) => Uint8Array }>> = {
+  bare: { subject: BARE_SUBJECT, reply: (request) => request },
+  // Parsed and re-encoded inside the `{ data }` envelope the library's server answers with.
+  'bare-json': {
+    subject: BARE_JSON_SUBJECT,
+    reply: (request) => {
+      const data: unknown = JSON.parse(decoder.decode(request));
+      return encoder.encode(JSON.stringify({ data }));
+    },
+  },
+};
+
+async function listenBare(mode: BareMode, credentials: BusCredentials): Promise<Listening> {
+  const { subject, reply } = BARE[mode];
   const nc: NatsConnection = await connect({
     servers: credentials.servers,
     user: credentials.user,
     pass: credentials.pass,
     inboxPrefix: inboxPrefix('fs-service'),
-    name: `fs-service:bench-bare:${process.pid}`,
+    name: `fs-service:bench-${mode}:${process.pid}`,
   });
   // Same queue group as the library's server, so the only difference left is the library itself.
-  nc.subscribe(BARE_SUBJECT, {
+  nc.subscribe(subject, {
     queue: 'fs-service',
     callback: (error, msg) => {
       if (error) {
         console.error(`bench responder: subscription failed: ${error.message}`);
         return;
       }
-      msg.respond(msg.data);
+      msg.respond(reply(msg.data));
     },
   });
   await nc.flush();
@@ -61,7 +79,8 @@ let listening: Listening | undefined;
 
 async function listen(mode: ResponderMode, credentials: BusCredentials, telemetry: boolean): Promise<void> {
   if (listening) throw new Error('already listening');
-  listening = mode === 'bare' ? await listenBare(credentials) : await listenLibrary(credentials, telemetry);
+  listening =
+    mode === 'library' ? await listenLibrary(credentials, telemetry) : await listenBare(mode, credentials);
   await send({ type: 'ready' });
 }
 

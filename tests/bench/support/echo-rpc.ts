@@ -2,6 +2,7 @@ import { defineRpc } from '@steward/contracts';
 import { z } from 'zod';
 
 const echoBody = z.object({ payload: z.string() });
+type EchoBody = z.infer<typeof echoBody>;
 
 /** The library side of the bus benchmark: fs-service answers with what the orchestrator sent. */
 export const echoRpc = defineRpc({
@@ -16,9 +17,15 @@ export const echoRpc = defineRpc({
 });
 
 /**
- * The bare side uses its own subject so it can never be mistaken for the library's. Both sides
- * never run at once: the library's server subscribes to all of `fs.>` and would answer it too.
+ * The bare variants use their own subjects so they can never be mistaken for the library's. No two
+ * variants run at once: the library's server subscribes to all of `fs.>` and would answer them too.
  */
 export const BARE_SUBJECT = 'fs.bench.bare';
+export const BARE_JSON_SUBJECT = 'fs.bench.barejson';
+
+/** What the library's server replies to `echoRpc`, and so what the bare-json responder replies. */
+export interface EchoReply {
+  readonly data: EchoBody;
+}
 
 export const BARE_TIMEOUT_MS = echoRpc.timeoutMs;

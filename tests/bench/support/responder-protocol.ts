@@ -1,8 +1,13 @@
 import { z } from 'zod';
 
-/** How the responder answers: raw NATS subscription, or a Nest microservice through the library. */
-export const responderMode = z.enum(['bare', 'library']);
+/**
+ * How the responder answers: a raw NATS subscription echoing the request's bytes ('bare'), the same
+ * doing only the JSON work the library's wire format needs ('bare-json'), or a Nest microservice
+ * through the library.
+ */
+export const responderMode = z.enum(['bare', 'bare-json', 'library']);
 export type ResponderMode = z.infer<typeof responderMode>;
+export type BareMode = Exclude<ResponderMode, 'library'>;
 
 /** Parent → responder over the fork IPC channel (passwords never go on the command line). */
 export const toResponder = z.discriminatedUnion('type', [
