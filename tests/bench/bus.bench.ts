@@ -1,5 +1,8 @@
 // Bus benchmark: request/reply through @steward/messaging (BusClient → Nest microservice with
-// @RpcHandler) against a bare @nats-io/transport-node request, on the same real nats-server.
+// @RpcHandler) against a bare @nats-io/transport-node request, on the same real nats-server. The
+// bare request runs twice: echoing raw bytes ('bare', the target's baseline), and doing only the
+// JSON work the library's wire format needs ('bare-json'), which splits the library's cost into
+// JSON encoding and its own code.
 // Prints figures and writes them to results/bus.json; it never judges wall-clock time, and
 // exits non-zero only when something is broken (a request fails, a process does not start).
 //
@@ -13,17 +16,23 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inboxPrefix } from '@steward/contracts';
 import { BusClient, connectBus } from '@steward/messaging';
-import { BARE_SUBJECT, BARE_TIMEOUT_MS, echoRpc } from './support/echo-rpc.js';
+import {
+  BARE_JSON_SUBJECT,
+  BARE_SUBJECT,
+  BARE_TIMEOUT_MS,
+  echoRpc,
+  type EchoReply,
+} from './support/echo-rpc.js';
 import { startNatsServer, type RunningNatsServer } from './support/nats-server.js';
 import { Responder } from './support/responder.js';
-import type { ResponderMode } from './support/responder-protocol.js';
+import { responderMode, type ResponderMode } from './support/responder-protocol.js';
 import { median, summarize, type LatencySummary } from './support/stats.js';
 
 const TARGET_P50_OVERHEAD = 0.3;
-// Many short rounds, each variant in turn: on 2 shared cores the latency of both moves by 2-3x
-// over seconds (where the scheduler puts the three processes), so pairs close in time compare best.
+// Many short rounds, each variant in turn: on 2 shared cores the latency of all moves by 2-3x over
+// seconds (where the scheduler puts the processes), so variants close in time compare best.
 // `taskset -c 0 npm run bench` keeps every process on one CPU: no scheduling effects, only CPU cost.
-const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 12);
+const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 10);
 const TELEMETRY = process.env.BENCH_TELEMETRY === '1';
 const SIZES = [
   { label: '100 B', bytes: 100, warmup: 1_500, count: 2_000 },
@@ -36,7 +45,14 @@ type SizeLabel = (typeof SIZES)[number]['label'];
  */
 const SETTLE_CYCLES = 2;
 const SETTLE_REQUESTS: Readonly<Record<SizeLabel, number>> = { '100 B': 3_000, '64 KiB': 300 };
-const VARIANTS: readonly ResponderMode[] = ['bare', 'library'];
+const VARIANTS: readonly ResponderMode[] = responderMode.options;
+/** The library against each bare variant, paired within a round; the first is the target's. */
+const COMPARISONS = {
+  'lib/bare': { of: 'library', against: 'bare' },
+  'lib/bare-json': { of: 'library', against: 'bare-json' },
+} as const satisfies Record<string, { of: ResponderMode; against: ResponderMode }>;
+type ComparisonLabel = keyof typeof COMPARISONS;
+const COMPARISON_LABELS = Object.keys(COMPARISONS) as ComparisonLabel[];
 const FIRST_ANSWER_DEADLINE_MS = 10_000;
 const RESULTS_FILE = fileURLToPath(
   new URL(TELEMETRY ? '../results/bus-telemetry.json' : '../results/bus.json', import.meta.url),
@@ -53,6 +69,55 @@ interface Phase {
 
 /** One request, answered; resolves to the reply's payload length so it can be checked. */
 type Call = () => Promise<number>;
+
+interface Clients {
+  readonly bare: NatsConnection;
+  readonly bus: BusClient;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** How each variant asks for an echo of `payload`. */
+const CALLS: Readonly<Record<ResponderMode, (payload: string, clients: Clients) => Call>> = {
+  bare: (payload, { bare }) => {
+    const bytes = encoder.encode(payload);
+    return async () => (await bare.request(BARE_SUBJECT, bytes, { timeout: BARE_TIMEOUT_MS })).data.length;
+  },
+  // Encodes on every call, as BusClient does: the JSON is part of what is measured.
+  'bare-json': (payload, { bare }) => {
+    const input = { payload };
+    return async () => {
+      const request = encoder.encode(JSON.stringify(input));
+      const reply = await bare.request(BARE_JSON_SUBJECT, request, { timeout: BARE_TIMEOUT_MS });
+      return (JSON.parse(decoder.decode(reply.data)) as EchoReply).data.payload.length;
+    };
+  },
+  library: (payload, { bus }) => {
+    const input = { payload };
+    return async () => (await bus.request(echoRpc, input)).payload.length;
+  },
+};
+
+/** Each reported figure: how to read it from a phase, and how to print it. */
+const FIGURES = {
+  p50Ms: { of: (p: Phase) => p.latency.p50Ms, format: (v: number) => v.toFixed(3) },
+  p99Ms: { of: (p: Phase) => p.latency.p99Ms, format: (v: number) => v.toFixed(3) },
+  meanMs: { of: (p: Phase) => p.latency.meanMs, format: (v: number) => v.toFixed(3) },
+  requesterCpuMicrosPerRequest: { of: (p: Phase) => p.requesterCpuMicrosPerRequest, format: micros },
+  responderCpuMicrosPerRequest: { of: (p: Phase) => p.responderCpuMicrosPerRequest, format: micros },
+} as const;
+type FigureName = keyof typeof FIGURES;
+type Figures = Record<FigureName, number>;
+const FIGURE_NAMES = Object.keys(FIGURES) as FigureName[];
+
+function micros(value: number): string {
+  return value.toFixed(0);
+}
+
+function record<K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> {
+  return Object.fromEntries(keys.map((key) => [key, value(key)])) as Record<K, V>;
+}
 
 function positiveInteger(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -71,15 +136,6 @@ function payloadOf(bytes: number): string {
     text += alphabet[seed % alphabet.length];
   }
   return text;
-}
-
-function callFor(variant: ResponderMode, payload: string, bare: NatsConnection, bus: BusClient): Call {
-  if (variant === 'bare') {
-    const bytes = new TextEncoder().encode(payload);
-    return async () => (await bare.request(BARE_SUBJECT, bytes, { timeout: BARE_TIMEOUT_MS })).data.length;
-  }
-  const input = { payload };
-  return async () => (await bus.request(echoRpc, input)).payload.length;
 }
 
 /** The responder's subscription may reach the server a moment after it reports ready. */
@@ -117,23 +173,27 @@ function check(length: number, expected: number): void {
 }
 
 const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`;
-const ms = (value: number): string => value.toFixed(3);
-const micros = (value: number): string => value.toFixed(0);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-/** lib/bare of one figure, paired within each round (both ran back to back), then the median. */
-function pairedRatios(phases: readonly Phase[], size: SizeLabel, pick: (phase: Phase) => number): number[] {
+/** One figure of a comparison, paired within each round (its variants ran back to back). */
+function pairedRatios(
+  phases: readonly Phase[],
+  size: SizeLabel,
+  comparison: ComparisonLabel,
+  pick: (phase: Phase) => number,
+): number[] {
+  const { of, against } = COMPARISONS[comparison];
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const bare = phases.find((p) => p.round === round && p.size === size && p.variant === 'bare');
-    const lib = phases.find((p) => p.round === round && p.size === size && p.variant === 'library');
-    if (bare && lib) ratios.push(pick(lib) / pick(bare));
+    const base = phases.find((p) => p.round === round && p.size === size && p.variant === against);
+    const measured = phases.find((p) => p.round === round && p.size === size && p.variant === of);
+    if (base && measured) ratios.push(pick(measured) / pick(base));
   }
   return ratios;
 }
 
 function row(cells: readonly string[]): string {
-  const widths = [7, 9, 8, 8, 8, 14, 14];
+  const widths = [7, 13, 8, 8, 8, 14, 14];
   return cells
     .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
     .join('  ');
@@ -176,18 +236,16 @@ async function main(): Promise<void> {
     connections.push({ close: () => bare.drain() });
     const bus = new BusClient(await connectBus('orchestrator', callerCredentials), 'orchestrator');
     connections.push(bus);
-    const responder = Object.fromEntries(
-      VARIANTS.map((variant) => {
-        const spawned = Responder.spawn(variant, server.credentials('fs-service'), { telemetry: TELEMETRY });
-        responders.push(spawned);
-        return [variant, spawned];
-      }),
-    ) as Record<ResponderMode, Responder>;
+    const responder = record(VARIANTS, (variant) => {
+      const spawned = Responder.spawn(variant, server.credentials('fs-service'), { telemetry: TELEMETRY });
+      responders.push(spawned);
+      return spawned;
+    });
 
     console.log(
       `bus request/reply on 127.0.0.1: nats-server ${server.version}, node ${process.version}, ${cpus().length} cpu(s), ` +
         `telemetry ${TELEMETRY ? 'ON in requester and library responder' : 'off (OpenTelemetry API without SDK)'}\n` +
-        `${ROUNDS} rounds, bare and library in turn (order alternating); per round and variant ` +
+        `${ROUNDS} rounds, ${VARIANTS.join(', ')} in turn (order rotating); per round and variant ` +
         SIZES.map((s) => `${s.warmup} warm-up + ${s.count} measured × ${s.label}`).join(', ') +
         `; each responder settled first (${SETTLE_CYCLES} × ` +
         SIZES.map((s) => `${SETTLE_REQUESTS[s.label]} × ${s.label}`).join(' + ') +
@@ -195,8 +253,9 @@ async function main(): Promise<void> {
     );
 
     const payloads = new Map(SIZES.map((size) => [size.label, payloadOf(size.bytes)]));
+    const clients: Clients = { bare, bus };
     const calls = (variant: ResponderMode, size: SizeLabel): Call =>
-      callFor(variant, payloads.get(size) ?? '', bare, bus);
+      CALLS[variant](payloads.get(size) ?? '', clients);
 
     for (let cycle = 0; cycle < SETTLE_CYCLES; cycle++) {
       for (const variant of VARIANTS) {
@@ -212,8 +271,10 @@ async function main(): Promise<void> {
 
     const phases: Phase[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
-      // A pair is one payload size, bare and library back to back, so both see the same machine.
+      // Rotated each round, so over every VARIANTS.length rounds each variant runs in each place once.
+      const shift = (round - 1) % VARIANTS.length;
+      const order = [...VARIANTS.slice(shift), ...VARIANTS.slice(0, shift)];
+      // One payload size, every variant back to back, so all of them see the same machine.
       for (const size of SIZES) {
         for (const variant of order) {
           await responder[variant].listen();
@@ -240,13 +301,19 @@ async function main(): Promise<void> {
       const p50Of = (size: SizeLabel, variant: ResponderMode): number =>
         phases.find((p) => p.round === round && p.size === size && p.variant === variant)?.latency.p50Ms ??
         Number.NaN;
-      console.log(
-        `  round ${String(round).padStart(2)}: ` +
-          SIZES.map((size) => {
-            const [bareP50, libP50] = [p50Of(size.label, 'bare'), p50Of(size.label, 'library')];
-            return `${size.label} p50 bare ${ms(bareP50)} lib ${ms(libP50)} (${percent(libP50 / bareP50)})`;
-          }).join(' | '),
-      );
+      for (const [i, size] of SIZES.entries()) {
+        console.log(
+          `  ${i === 0 ? `round ${String(round).padStart(2)}` : ''.padEnd(8)} ${size.label.padStart(6)} p50 ms: ` +
+            VARIANTS.map((variant) => `${variant} ${FIGURES.p50Ms.format(p50Of(size.label, variant))}`).join(
+              ', ',
+            ) +
+            '; ' +
+            COMPARISON_LABELS.map((label) => {
+              const { of, against } = COMPARISONS[label];
+              return `${label} ${percent(p50Of(size.label, of) / p50Of(size.label, against))}`;
+            }).join(', '),
+        );
+      }
     }
 
     console.log('');
@@ -254,62 +321,36 @@ async function main(): Promise<void> {
       row(['payload', 'variant', 'p50 ms', 'p99 ms', 'mean ms', 'req CPU µs/op', 'resp CPU µs/op']),
     );
     const results = SIZES.map((size) => {
-      const of = (variant: ResponderMode): Phase[] =>
-        phases.filter((p) => p.size === size.label && p.variant === variant);
-      const figures = (variant: ResponderMode) => ({
-        p50Ms: median(of(variant).map((p) => p.latency.p50Ms)),
-        p99Ms: median(of(variant).map((p) => p.latency.p99Ms)),
-        meanMs: median(of(variant).map((p) => p.latency.meanMs)),
-        requesterCpuMicrosPerRequest: median(of(variant).map((p) => p.requesterCpuMicrosPerRequest)),
-        responderCpuMicrosPerRequest: median(of(variant).map((p) => p.responderCpuMicrosPerRequest)),
+      const figures = record(VARIANTS, (variant): Figures => {
+        const ofVariant = phases.filter((p) => p.size === size.label && p.variant === variant);
+        return record(FIGURE_NAMES, (name) => median(ofVariant.map(FIGURES[name].of)));
       });
-      const bareFigures = figures('bare');
-      const libraryFigures = figures('library');
-      const p50PerRound = pairedRatios(phases, size.label, (p) => p.latency.p50Ms);
-      const ratio = {
-        p50: median(p50PerRound),
-        p99: median(pairedRatios(phases, size.label, (p) => p.latency.p99Ms)),
-        mean: median(pairedRatios(phases, size.label, (p) => p.latency.meanMs)),
-        requesterCpu: median(pairedRatios(phases, size.label, (p) => p.requesterCpuMicrosPerRequest)),
-        responderCpu: median(pairedRatios(phases, size.label, (p) => p.responderCpuMicrosPerRequest)),
-      };
-      for (const [variant, f] of [
-        ['bare', bareFigures],
-        ['library', libraryFigures],
-      ] as const) {
-        console.log(
-          row([
-            size.label,
-            variant,
-            ms(f.p50Ms),
-            ms(f.p99Ms),
-            ms(f.meanMs),
-            micros(f.requesterCpuMicrosPerRequest),
-            micros(f.responderCpuMicrosPerRequest),
-          ]),
-        );
+      const comparisons = record(COMPARISON_LABELS, (label) => {
+        const { of, against } = COMPARISONS[label];
+        const p50RatioPerRound = pairedRatios(phases, size.label, label, FIGURES.p50Ms.of);
+        return {
+          addedP50Ms: figures[of].p50Ms - figures[against].p50Ms,
+          ratio: record(FIGURE_NAMES, (name) =>
+            median(pairedRatios(phases, size.label, label, FIGURES[name].of)),
+          ),
+          p50RatioPerRound,
+        };
+      });
+      for (const variant of VARIANTS) {
+        const f = figures[variant];
+        console.log(row([size.label, variant, ...FIGURE_NAMES.map((name) => FIGURES[name].format(f[name]))]));
       }
-      console.log(
-        row([
-          size.label,
-          'lib/bare',
-          percent(ratio.p50),
-          percent(ratio.p99),
-          percent(ratio.mean),
-          percent(ratio.requesterCpu),
-          percent(ratio.responderCpu),
-        ]),
-      );
+      for (const label of COMPARISON_LABELS) {
+        const { ratio } = comparisons[label];
+        console.log(row([size.label, label, ...FIGURE_NAMES.map((name) => percent(ratio[name]))]));
+      }
       return {
         payload: size.label,
         bytes: size.bytes,
         warmup: size.warmup,
         requests: size.count,
-        bare: bareFigures,
-        library: libraryFigures,
-        addedP50Ms: libraryFigures.p50Ms - bareFigures.p50Ms,
-        ratio,
-        p50RatioPerRound: p50PerRound,
+        ...figures,
+        comparisons,
         rounds: phases
           .filter((p) => p.size === size.label)
           .map((p) => ({
@@ -323,20 +364,25 @@ async function main(): Promise<void> {
     });
 
     const requesterRssBytes = process.memoryUsage.rss();
-    const responderRssBytes = {
-      bare: (await responder.bare.usage()).rssBytes,
-      library: (await responder.library.usage()).rssBytes,
-    };
-    const spread = results
-      .map((r) => {
-        const sorted = [...r.p50RatioPerRound].sort((a, b) => a - b);
-        return `${r.payload} ${percent(sorted[0] ?? Number.NaN)} … ${percent(sorted[sorted.length - 1] ?? Number.NaN)}`;
-      })
-      .join(', ');
+    const responderRssBytes = Object.fromEntries(
+      await Promise.all(
+        VARIANTS.map(async (variant) => [variant, (await responder[variant].usage()).rssBytes] as const),
+      ),
+    ) as Record<ResponderMode, number>;
+    const spread = COMPARISON_LABELS.map(
+      (label) =>
+        `${label} ` +
+        results
+          .map((r) => {
+            const sorted = [...r.comparisons[label].p50RatioPerRound].sort((a, b) => a - b);
+            return `${r.payload} ${percent(sorted[0] ?? Number.NaN)} … ${percent(sorted[sorted.length - 1] ?? Number.NaN)}`;
+          })
+          .join(', '),
+    ).join('; ');
     console.log(
-      `figures: median over rounds; lib/bare: median of per-round ratios (p50 ratio ranged ${spread})\n` +
-        `RSS: requester ${mb(requesterRssBytes)} (both clients), responder bare ${mb(responderRssBytes.bare)}, ` +
-        `library ${mb(responderRssBytes.library)}`,
+      `figures: median over rounds; ratios: median of per-round ratios (p50 ratio ranged ${spread})\n` +
+        `RSS: requester ${mb(requesterRssBytes)} (both clients), responder ` +
+        VARIANTS.map((variant) => `${variant} ${mb(responderRssBytes[variant])}`).join(', '),
     );
 
     await mkdir(dirname(RESULTS_FILE), { recursive: true });
@@ -357,6 +403,7 @@ async function main(): Promise<void> {
             settle: { cycles: SETTLE_CYCLES, requests: SETTLE_REQUESTS },
             telemetry: TELEMETRY,
             statistic: 'median over rounds; ratios paired within a round',
+            comparisons: COMPARISONS,
           },
           targetP50Overhead: TARGET_P50_OVERHEAD,
           results,
@@ -369,20 +416,25 @@ async function main(): Promise<void> {
     );
     console.log(`figures written to ${RESULTS_FILE}`);
 
-    const overheads = results.map((r) => ({
-      label: r.payload,
-      overhead: r.ratio.p50 - 1,
-      addedMs: r.addedP50Ms,
-    }));
-    const met = overheads.every((o) => o.overhead <= TARGET_P50_OVERHEAD);
-    console.log(
-      `bus${TELEMETRY ? ' (telemetry on)' : ''}: library adds ${overheads
+    const overheads = (label: ComparisonLabel) =>
+      results.map((r) => ({
+        label: r.payload,
+        overhead: r.comparisons[label].ratio.p50Ms - 1,
+        addedMs: r.comparisons[label].addedP50Ms,
+      }));
+    const describe = (label: ComparisonLabel): string =>
+      overheads(label)
         .map(
           (o, i) =>
             `${o.overhead >= 0 ? '+' : ''}${(o.overhead * 100).toFixed(0)}%${i === 0 ? ' at p50' : ''} ` +
             `(${o.label}, ${o.addedMs >= 0 ? '+' : ''}${(o.addedMs * 1000).toFixed(0)} µs)`,
         )
-        .join(', ')}; target ≤ ${TARGET_P50_OVERHEAD * 100}%${met ? '' : ' (over target)'}`,
+        .join(', ');
+    const met = overheads('lib/bare').every((o) => o.overhead <= TARGET_P50_OVERHEAD);
+    const tag = `bus${TELEMETRY ? ' (telemetry on)' : ''}`;
+    console.log(
+      `${tag}: library adds ${describe('lib/bare')}; target ≤ ${TARGET_P50_OVERHEAD * 100}%${met ? '' : ' (over target)'}\n` +
+        `${tag}: beyond JSON encoding the library adds ${describe('lib/bare-json')}`,
     );
   } finally {
     await cleanup();

@@ -10,7 +10,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { ServiceName } from '@steward/contracts';
+import { eventSubject, type ServiceName } from '@steward/contracts';
 import { loadRuntimeConfig, PolicyStore, readServiceCredentials, type RuntimeConfig } from '@steward/config';
 import { BusClient, connectBus, StewardBusServer } from '@steward/messaging';
 import { closeDatabase, openDatabase, recordServiceStart, type OpenDatabaseOptions } from '@steward/storage';
@@ -54,7 +54,6 @@ export async function runService(options: ServiceOptions): Promise<RunningServic
   });
   for (const issue of policy.current.errors) log.error(`policy: ${issue.message}`);
   for (const issue of policy.current.warnings) log.warn(`policy: ${issue.message}`);
-  policy.onChange((next) => log.log(`policy changed to version ${next.version}`));
 
   const database = await openDatabase({
     file: config.paths.databaseFile(options.service),
@@ -65,6 +64,7 @@ export async function runService(options: ServiceOptions): Promise<RunningServic
 
   const connection = await connectBus(options.service, credentials, 'client');
   const bus = new BusClient(connection, options.service);
+  announcePolicyChanges(options.service, policy, bus, log);
   const health = new HealthRegistry({
     service: options.service,
     version: config.version,
@@ -142,6 +142,28 @@ function rootModule(
     imports: [runtime, ...options.imports],
     controllers: options.service === 'ui' ? [] : [healthControllerFor(options.service)],
   };
+}
+
+/**
+ * A policy change is logged with its errors and published as `events.<prefix>.policy.<version>.changed`,
+ * so the UI and operators see which version each service runs. `ui` holds no event grant: it logs only.
+ */
+function announcePolicyChanges(service: ServiceName, policy: PolicyStore, bus: BusClient, log: Logger): void {
+  policy.onChange((next, previous) => {
+    log.log(`policy changed from version ${previous.version} to ${next.version}`);
+    for (const issue of next.errors) log.error(`policy: ${issue.message}`);
+    if (service === 'ui') return;
+    bus.publish(eventSubject(service, 'policy', next.version, 'changed'), {
+      service,
+      version: next.version,
+      previousVersion: previous.version,
+      errors: next.errors.map((issue) => issue.message),
+      managedKeys: Object.entries(next.managed)
+        .filter(([, managed]) => managed)
+        .map(([key]) => key),
+      loadedAt: next.loadedAt,
+    });
+  });
 }
 
 function registerRuntimeChecks(
