@@ -65,7 +65,7 @@ export default tseslint.config(
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:config', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'scope:messaging', onlyDependOnLibsWithTags: ['scope:contracts'] },
-            { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:config'] },
             { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:runtime',

@@ -32,7 +32,8 @@ const TARGET_P50_OVERHEAD = 0.3;
 // Many short rounds, each variant in turn: on 2 shared cores the latency of all moves by 2-3x over
 // seconds (where the scheduler puts the processes), so variants close in time compare best.
 // `taskset -c 0 npm run bench` keeps every process on one CPU: no scheduling effects, only CPU cost.
-const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 10);
+// A multiple of the variants' count: the order rotates, so each variant runs in each place as often.
+const ROUNDS = positiveInteger(process.env.BENCH_ROUNDS, 9);
 const TELEMETRY = process.env.BENCH_TELEMETRY === '1';
 const SIZES = [
   { label: '100 B', bytes: 100, warmup: 1_500, count: 2_000 },
@@ -302,16 +303,16 @@ async function main(): Promise<void> {
         phases.find((p) => p.round === round && p.size === size && p.variant === variant)?.latency.p50Ms ??
         Number.NaN;
       for (const [i, size] of SIZES.entries()) {
+        const p50s = VARIANTS.map(
+          (variant) => `${variant} ${FIGURES.p50Ms.format(p50Of(size.label, variant))}`,
+        );
+        const ratios = COMPARISON_LABELS.map((label) => {
+          const { of, against } = COMPARISONS[label];
+          return `${label} ${percent(p50Of(size.label, of) / p50Of(size.label, against))}`;
+        });
+        const lead = i === 0 ? `round ${String(round).padStart(2)}` : '';
         console.log(
-          `  ${i === 0 ? `round ${String(round).padStart(2)}` : ''.padEnd(8)} ${size.label.padStart(6)} p50 ms: ` +
-            VARIANTS.map((variant) => `${variant} ${FIGURES.p50Ms.format(p50Of(size.label, variant))}`).join(
-              ', ',
-            ) +
-            '; ' +
-            COMPARISON_LABELS.map((label) => {
-              const { of, against } = COMPARISONS[label];
-              return `${label} ${percent(p50Of(size.label, of) / p50Of(size.label, against))}`;
-            }).join(', '),
+          `  ${lead.padEnd(8)} ${size.label.padStart(6)} p50 ms: ${p50s.join(', ')}; ${ratios.join(', ')}`,
         );
       }
     }

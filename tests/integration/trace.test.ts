@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -55,5 +58,44 @@ describe('one request is one trace across processes', () => {
   it('the folder path the person typed is not exported as span content', () => {
     const marker = stack.home;
     expect(receiver.rawBodies.join('\n')).not.toContain(marker);
+  });
+});
+
+describe('a managed telemetry endpoint beats the environment', () => {
+  let managedReceiver: OtlpReceiver;
+  let personReceiver: OtlpReceiver;
+  let managedDir: string;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    [managedReceiver, personReceiver] = await Promise.all([startOtlpReceiver(), startOtlpReceiver()]);
+    managedDir = mkdtempSync(join(tmpdir(), 'steward-managed-'));
+    writeFileSync(
+      join(managedDir, 'managed-settings.json'),
+      JSON.stringify({ 'telemetry.otlpEndpoint': managedReceiver.endpoint }),
+      { mode: 0o644 },
+    );
+    stack = await startStack({
+      env: { STEWARD_MANAGED_SETTINGS_DIR: managedDir, OTEL_EXPORTER_OTLP_ENDPOINT: personReceiver.endpoint },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await Promise.all([managedReceiver?.close(), personReceiver?.close()]);
+    rmSync(managedDir, { recursive: true, force: true });
+  });
+
+  it('spans go to the organization’s collector, none to the one the environment named', async () => {
+    await stack.api('/api/folders/inspect', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ folders: [stack.home] }),
+    });
+    await managedReceiver.waitFor((spans) => spans.some((s) => s.service === 'fs-service'));
+    expect(personReceiver.spans).toEqual([]);
+    const policy = (await (await stack.api('/api/policy')).json()) as {
+      warnings: Array<{ message: string }>;
+    };
+    expect(policy.warnings.map((w) => w.message).join('\n')).toMatch(/telemetry\.otlpEndpoint/);
   });
 });

@@ -1,4 +1,4 @@
 // Imported first by main.ts: telemetry is running before any service code is built.
-import { startServiceTelemetry } from '@steward/runtime';
+import { startServiceTelemetry } from '@steward/telemetry';
 
 startServiceTelemetry('plugin-host');

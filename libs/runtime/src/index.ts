@@ -1,4 +1,3 @@
 export { runService, type ServiceOptions, type RunningService } from './run-service.js';
-export { startServiceTelemetry } from './instrument.js';
 export { HealthRegistry, type HealthCheck, type CheckResult } from './health.registry.js';
 export { DATABASE, RUNTIME_CONFIG, SERVICE_NAME } from './runtime.tokens.js';

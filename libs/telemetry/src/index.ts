@@ -1,4 +1,5 @@
 export { startTelemetry, MAX_QUEUED_SPANS, SERVICE_NAMESPACE } from './telemetry.js';
+export { startServiceTelemetry } from './service-telemetry.js';
 export type { TelemetryHandle, TelemetryOptions } from './telemetry.js';
 export type { TelemetryLogger } from './diagnostics.js';
 export {
