@@ -8,6 +8,7 @@ import {
   type RpcResponse,
   type ServiceName,
 } from '@steward/contracts';
+import { decodeBody, encodeBody } from './body-codec.js';
 import { fromNatsError, parseErrorEnvelope } from './bus-errors.js';
 import { outgoingTraceHeaders } from './trace-headers.js';
 
@@ -20,9 +21,15 @@ export interface RequestOptions {
 
 export type BusState = 'connected' | 'reconnecting' | 'closed';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const tracer = trace.getTracer('@steward/messaging');
+
+function decodeReply(reply: Uint8Array, subject: string): unknown {
+  try {
+    return decodeBody(reply);
+  } catch (error) {
+    throw new StewardError('INTERNAL', `${subject} answered with a malformed body`, { cause: error });
+  }
+}
 
 function isErrorReply(body: unknown): body is { error: unknown } {
   return typeof body === 'object' && body !== null && 'error' in body;
@@ -74,7 +81,7 @@ export class BusClient {
         details: parsed.error.issues,
       });
     }
-    const payload = encoder.encode(JSON.stringify(parsed.data));
+    const payload = encodeBody(parsed.data);
     const timeout = Math.max(1, options.timeoutMs ?? rpc.timeoutMs);
 
     return tracer.startActiveSpan(
@@ -91,7 +98,7 @@ export class BusClient {
       async (span) => {
         try {
           const reply = await this.send(rpc.subject, payload, timeout, options.signal);
-          const body: unknown = JSON.parse(decoder.decode(reply));
+          const body = decodeReply(reply, rpc.subject);
           if (isErrorReply(body)) {
             const error = parseErrorEnvelope(body);
             throw error
@@ -106,10 +113,7 @@ export class BusClient {
           }
           return data.data as RpcResponse<R>;
         } catch (error) {
-          const typed =
-            error instanceof SyntaxError
-              ? new StewardError('INTERNAL', `${rpc.subject} answered with malformed JSON`)
-              : fromNatsError(error, rpc.subject);
+          const typed = fromNatsError(error, rpc.subject);
           span.setAttribute('steward.error.code', typed.code);
           span.setStatus({ code: SpanStatusCode.ERROR, message: typed.message });
           throw typed;
@@ -129,11 +133,7 @@ export class BusClient {
       throw new StewardError('FORBIDDEN', `${this.service} may not publish ${subject}`);
     }
     const headers = outgoingTraceHeaders();
-    this.connection.publish(
-      subject,
-      encoder.encode(JSON.stringify(payload)),
-      headers ? { headers } : undefined,
-    );
+    this.connection.publish(subject, encodeBody(payload), headers ? { headers } : undefined);
   }
 
   private async send(

@@ -10,10 +10,8 @@ import {
   type ErrorBody,
   type ServiceName,
 } from '@steward/contracts';
+import { decodeBody, encodeBody } from './body-codec.js';
 import { busConnectionOptions, type BusCredentials } from './bus-connection.js';
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Stands in for a payload that was not JSON, so the handler answers INVALID_INPUT instead of crashing. */
 export const MALFORMED_PAYLOAD: unique symbol = Symbol('steward.malformed-payload');
@@ -25,13 +23,16 @@ export function isMalformedPayload(value: unknown): value is MalformedPayload {
   return typeof value === 'object' && value !== null && MALFORMED_PAYLOAD in value;
 }
 
-/** Requests on the bus are plain JSON of the RPC's request schema, not Nest's `{ pattern, data, id }` packet. */
+/**
+ * Requests on the bus are the RPC's request as a body (JSON, long strings framed beside it), not
+ * Nest's `{ pattern, data, id }` packet.
+ */
 function decodePayload(msg: Msg): unknown {
   if (msg.data.length === 0) return undefined;
   try {
-    return JSON.parse(decoder.decode(msg.data));
+    return decodeBody(msg.data);
   } catch (error) {
-    return { [MALFORMED_PAYLOAD]: error instanceof Error ? error.message : 'not JSON' };
+    return { [MALFORMED_PAYLOAD]: error instanceof Error ? error.message : 'not a valid body' };
   }
 }
 
@@ -111,7 +112,7 @@ export class StewardBusServer extends ServerNats {
           message: `${this.service} does not serve ${msg.subject}`,
           retryable: false,
         };
-        msg.respond(encoder.encode(JSON.stringify({ error: body })));
+        msg.respond(encodeBody({ error: body }));
       }
       return;
     }
@@ -140,7 +141,7 @@ export class StewardBusServer extends ServerNats {
       const body: ErrorBody = { code: 'INTERNAL', message: 'the handler failed', retryable: false };
       reply = { error: body };
     }
-    msg.respond(encoder.encode(JSON.stringify(reply ?? null)));
+    msg.respond(encodeBody(reply ?? null));
   }
 
   private logFailure(subject: string, error: unknown): void {

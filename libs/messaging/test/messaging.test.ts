@@ -21,6 +21,13 @@ const echo = defineRpc({
   timeoutMs: 2_000,
   description: 'echo',
 });
+const bigEcho = defineRpc({
+  ...echo,
+  subject: 'fs.test.big',
+  request: z.object({ text: z.string(), note: z.string() }).strict(),
+  response: z.object({ text: z.string(), note: z.string() }),
+  description: 'echoes a long body',
+});
 const typed = defineRpc({ ...echo, subject: 'fs.test.typed', description: 'throws a typed error' });
 const crash = defineRpc({ ...echo, subject: 'fs.test.crash', description: 'throws an untyped error' });
 const lies = defineRpc({ ...echo, subject: 'fs.test.lies', description: 'answers outside its contract' });
@@ -51,6 +58,11 @@ class TestController {
   echo(input: { text: string }, call: CallContext) {
     handled++;
     return { text: input.text, traceId: call.traceId };
+  }
+
+  @RpcHandler(bigEcho)
+  bigEcho(input: { text: string; note: string }) {
+    return input;
   }
 
   @RpcHandler(typed)
@@ -110,6 +122,14 @@ describe('messaging over a real nats-server', () => {
 
   it('a valid request gets the typed response', async () => {
     await expect(client.request(echo, { text: 'hello' })).resolves.toMatchObject({ text: 'hello' });
+  });
+
+  it('a long body (framed beside its JSON) arrives byte for byte, multi-byte text included', async () => {
+    const text = 'ünïcødé 🙂 '.repeat(8_000);
+    await expect(client.request(bigEcho, { text, note: '\u0000not a marker' })).resolves.toEqual({
+      text,
+      note: '\u0000not a marker',
+    });
   });
 
   it('an invalid request is refused before anything is sent', async () => {
