@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 
 type PermissionViolationError = InstanceType<typeof errors.PermissionViolationError>;
 import { SERVICE_NAMES, type ServiceName } from '@steward/contracts';
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.js';
+import { listeningAddresses } from '../support/sockets.js';
 
 /**
  * ARCHITECTURE §2, written out here independently of the contracts' grant table, so a wrong
@@ -137,14 +137,7 @@ describe('the bus is confined by nats-server itself', () => {
     expect(server.configText).toMatch(new RegExp(`listen: "127\\.0\\.0\\.1:${server.port}"`));
     expect(server.configText).not.toMatch(/http(_port)?\s*:/);
     expect(server.configText).toMatch(/jetstream \{/);
-    const hexPort = server.port.toString(16).toUpperCase().padStart(4, '0');
-    const listening = readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((cols) => cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A');
-    expect(listening.length).toBeGreaterThan(0);
-    for (const cols of listening) expect(cols[1]).toBe(`0100007F:${hexPort}`);
+    expect(listeningAddresses(server.port)).toEqual({ v4: ['0100007F'], v6: [] });
   });
 
   for (const service of SERVICE_NAMES) {

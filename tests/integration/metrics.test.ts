@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES, SUBJECT_PREFIX } from '@steward/contracts';
+import { listeningAddresses } from '../support/sockets.js';
 import { freePortRange, startStack, type Stack } from '../support/stack.js';
 
 describe('each service exposes Prometheus metrics on loopback', () => {
@@ -31,12 +31,11 @@ describe('each service exposes Prometheus metrics on loopback', () => {
   });
 
   it('metrics endpoints listen on 127.0.0.1 only', () => {
-    const tcp = readFileSync('/proc/net/tcp', 'utf8');
     for (let port = base; port < base + SERVICE_NAMES.length; port++) {
-      const hex = port.toString(16).toUpperCase().padStart(4, '0');
-      const rows = tcp.split('\n').filter((l) => l.includes(`:${hex} `) && / 0A /.test(l));
-      expect(rows.length).toBe(1);
-      expect(rows[0]!.trim().split(/\s+/)[1]).toBe(`0100007F:${hex}`);
+      expect({ port, addresses: listeningAddresses(port) }).toEqual({
+        port,
+        addresses: { v4: ['0100007F'], v6: [] },
+      });
     }
   });
 

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listeningAddresses } from '../support/sockets.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** Raw HTTP so the Host header can be forged (fetch will not let a test set it). */
@@ -137,17 +138,7 @@ describe('ui is the only door, and it checks who knocks', () => {
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'INVALID_INPUT' } });
   });
 
-  it('binds loopback only', async () => {
-    const { readFileSync } = await import('node:fs');
-    const hexPort = stack.uiPort.toString(16).toUpperCase().padStart(4, '0');
-    const rows = readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
-    expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) expect(row.trim().split(/\s+/)[1]).toBe(`0100007F:${hexPort}`);
-    const v6 = readFileSync('/proc/net/tcp6', 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
-    expect(v6).toEqual([]);
+  it('binds loopback only', () => {
+    expect(listeningAddresses(stack.uiPort)).toEqual({ v4: ['0100007F'], v6: [] });
   });
 });
