@@ -1,12 +1,8 @@
 import { spawn } from 'node:child_process';
 import {
-  closeSync,
-  constants,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   rmSync,
   statSync,
@@ -22,6 +18,7 @@ import { atomicWrite } from '../src/containment/atomic-write.js';
 import { readCapped } from '../src/containment/read-capped.js';
 import { openInside, type OpenIntent } from '../src/containment/safe-open.js';
 import { TaskRoots } from '../src/containment/task-roots.js';
+import { expectFileUntouched } from './support/untouched.js';
 
 const SENTINEL = 'OUTSIDE-SENTINEL: a race let the walk escape\n';
 
@@ -175,23 +172,8 @@ async function race(
   }
 }
 
-/** Reads a file with O_NOATIME, so a check that nothing read it does not itself move its atime. */
-function readWithoutAtime(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOATIME);
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function expectOutsideUntouched(): void {
-  const now = statSync(outsideFile);
-  expect(readWithoutAtime(outsideFile)).toBe(SENTINEL);
-  expect(now.ino).toBe(outsideBefore.ino);
-  expect(now.mtimeMs).toBe(outsideBefore.mtimeMs);
-  expect(now.atimeMs).toBe(outsideBefore.atimeMs);
-  expect(readdirSync(outside)).toEqual(['file.txt']);
+  expectFileUntouched(outsideFile, outsideBefore, SENTINEL);
 }
 
 function expectOnlyTypedRefusals(tally: Tally, allowed: readonly ErrorCode[]): void {

@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
-  constants,
   existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -31,6 +28,7 @@ import { atomicWrite } from '../src/containment/atomic-write.js';
 import { looksBinary, readCapped } from '../src/containment/read-capped.js';
 import { fdPath, openInside, type OpenedPath, type OpenIntent } from '../src/containment/safe-open.js';
 import { TaskRoots } from '../src/containment/task-roots.js';
+import { expectFileUntouched } from './support/untouched.js';
 
 const SENTINEL = 'OUTSIDE-SENTINEL: must never be read or written through a connected folder\n';
 const isRoot = process.getuid?.() === 0;
@@ -138,23 +136,8 @@ async function writeText(path: string, content: string, intent: OpenIntent = { k
   return withOpened(path, intent, (opened) => atomicWrite(opened, content));
 }
 
-/** Reads a file with O_NOATIME, so a check that nothing read it does not itself move its atime. */
-function readWithoutAtime(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOATIME);
-  try {
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function expectSentinelUntouched(): void {
-  const now = statSync(sentinel);
-  expect(readWithoutAtime(sentinel)).toBe(SENTINEL);
-  expect(now.ino).toBe(sentinelBefore.ino);
-  expect(now.atimeMs).toBe(sentinelBefore.atimeMs);
-  expect(now.mtimeMs).toBe(sentinelBefore.mtimeMs);
-  expect(readdirSync(outside)).toEqual(['secret.txt']);
+  expectFileUntouched(sentinel, sentinelBefore, SENTINEL);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
