@@ -1,5 +1,7 @@
 import type { RpcDefinition } from './rpc.js';
 import { HEALTH_RPCS } from './rpcs/health.js';
+import { FS_RPCS } from './rpcs/fs.js';
+import { ORCHESTRATOR_FILE_RPCS } from './rpcs/orchestrator.js';
 import { fsRootsInspect, orchestratorWorkspaceInspect } from './rpcs/workspace.js';
 
 /** Every RPC on the bus. The permission generator and the contract tests walk this list. */
@@ -7,6 +9,8 @@ export const ALL_RPCS: readonly RpcDefinition[] = [
   ...Object.values(HEALTH_RPCS),
   fsRootsInspect,
   orchestratorWorkspaceInspect,
+  ...FS_RPCS,
+  ...ORCHESTRATOR_FILE_RPCS,
 ];
 
 export function findRpc(subject: string): RpcDefinition | undefined {

@@ -112,8 +112,8 @@ const writeFile = defineTool({
   servedBy: 'fs-service',
   effect: 'write',
   description:
-    'Writes text to a file, creating it or replacing all of its content. The parent directory must ' +
-    'already exist (use make_directory). To change part of an existing file prefer edit_file, which ' +
+    'Writes text to a file, creating it (and any missing parent directories) or replacing all of its ' +
+    'content at once. To change part of an existing file prefer edit_file, which ' +
     'cannot lose the rest of it. Content is at most 10 MiB of text; produce binary formats (xlsx, docx, ' +
     `pdf, pptx) by running a script with run_command instead. ${PATH_RULE}`,
   input: z
