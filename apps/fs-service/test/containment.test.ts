@@ -519,6 +519,47 @@ describe('openInside: creating', () => {
   });
 });
 
+describe('openInside: the entry itself (move and delete)', () => {
+  it('names a symlink as itself, never what it points to, even when that is outside', async () => {
+    await withOpened(join(work, 'sub/up-out'), { kind: 'entry' }, async (opened) => {
+      expect(opened.exists).toBe(true);
+      expect(opened.stats?.isSymbolicLink()).toBe(true);
+      expect(opened.fd).toBeUndefined();
+      expect(opened.realPath).toBe(join(work, 'sub/up-out'));
+    });
+    expectSentinelUntouched();
+  });
+
+  it('still refuses a link on the way that leads out', async () => {
+    await refused(openInside(roots, join(work, 'sub/up-out/secret.txt'), { kind: 'entry' }), 'OUTSIDE_ROOT');
+    expectSentinelUntouched();
+  });
+
+  it('counts as a write: protected paths are refused', async () => {
+    mkdirSync(join(work, '.git/hooks'), { recursive: true });
+    writeFileSync(join(work, '.git/hooks/pre-commit'), '#!/bin/sh\n');
+    await refused(openInside(roots, join(work, '.git/hooks/pre-commit'), { kind: 'entry' }), 'DENIED_BY_POLICY');
+    rmSync(join(work, '.git'), { recursive: true });
+  });
+
+  it('reports the folders it created on the way, outermost first', async () => {
+    await withOpened(join(work, 'x/y/z.txt'), { kind: 'entry', createParents: true }, async (opened) => {
+      expect(opened.createdFolders).toEqual([join(work, 'x'), join(work, 'x/y')]);
+      expect(opened.exists).toBe(false);
+    });
+    rmSync(join(work, 'x'), { recursive: true });
+  });
+
+  it('applies a denied-path rule to reads and writes alike', async () => {
+    const deniedPattern = (real: string) => (real.endsWith('/notes.txt') ? '**/notes.txt' : undefined);
+    const error = await refused(
+      openInside(roots, join(work, 'notes.txt'), { kind: 'read-file' }, { deniedPattern }),
+      'DENIED_BY_POLICY',
+    );
+    expect(error.message).toContain('**/notes.txt');
+  });
+});
+
 describe('atomicWrite', () => {
   it('creates a new file with the usual mode and leaves no temp file', async () => {
     const path = join(work, 'created.txt');

@@ -1,9 +1,14 @@
-import { defineCapabilities, HEALTH_RPCS, orchestratorWorkspaceInspect } from '@steward/contracts';
+import {
+  defineCapabilities,
+  HEALTH_RPCS,
+  ORCHESTRATOR_FILE_RPCS,
+  orchestratorWorkspaceInspect,
+} from '@steward/contracts';
 
 export const capabilities = defineCapabilities({
   service: 'ui',
   serves: [],
-  calls: [...Object.values(HEALTH_RPCS), orchestratorWorkspaceInspect],
+  calls: [...Object.values(HEALTH_RPCS), orchestratorWorkspaceInspect, ...ORCHESTRATOR_FILE_RPCS],
   emits: [],
   osPowers: ['http-listen', 'own-database'],
 });

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadRuntimeConfig, readUiToken } from '@steward/config';
 import { runService } from '@steward/runtime';
 import { EventsModule } from './events/events.module.js';
+import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { bodyErrors } from './http/body-errors.middleware.js';
 import { ErrorEnvelopeFilter } from './http/error.filter.js';
@@ -17,7 +18,14 @@ const token = readUiToken(loadRuntimeConfig().paths);
 
 await runService({
   service: 'ui',
-  imports: [HealthModule, PolicyModule, WorkspaceModule, EventsModule, SessionModule.withToken(token)],
+  imports: [
+    HealthModule,
+    PolicyModule,
+    WorkspaceModule,
+    FilesModule,
+    EventsModule,
+    SessionModule.withToken(token),
+  ],
   http: async (nest, config) => {
     const app = nest as NestExpressApplication;
     app.disable('x-powered-by');

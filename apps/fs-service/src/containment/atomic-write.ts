@@ -17,7 +17,10 @@ export interface ExpectedPrevious {
 }
 
 export interface AtomicWriteOptions {
-  readonly expectedPrevious?: ExpectedPrevious;
+  /** What must stand at the path right before the rename: that file, or (`absent`) nothing. */
+  readonly expectedPrevious?: ExpectedPrevious | 'absent';
+  /** Permission bits of a new file (before the umask); a replaced file's are kept. */
+  readonly mode?: number;
 }
 
 export interface AtomicWriteResult {
@@ -102,7 +105,7 @@ async function writeReplacing(
   let created = false;
   let renamed = false;
   try {
-    temp = await open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, NEW_FILE_MODE);
+    temp = await open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode ?? NEW_FILE_MODE);
     created = true;
     await temp.writeFile(bytes);
     const previous = await currentTarget(targetPath, realPath, options.expectedPrevious);
@@ -126,7 +129,7 @@ async function writeReplacing(
 async function currentTarget(
   targetPath: string,
   realPath: string,
-  expected: ExpectedPrevious | undefined,
+  expected: ExpectedPrevious | 'absent' | undefined,
 ): Promise<Stats | undefined> {
   let current: Stats | undefined;
   try {
@@ -146,7 +149,13 @@ async function currentTarget(
       `${realPath} has ${current.nlink} hard links; writing it would change the other names too`,
     );
   }
-  if (expected !== undefined) {
+  if (expected === 'absent') {
+    if (current !== undefined) {
+      throw new StewardError('EXISTS', `${realPath} was created by someone else meanwhile; not replaced`, {
+        details: { conflict: true },
+      });
+    }
+  } else if (expected !== undefined) {
     const same =
       current !== undefined &&
       current.ino === expected.ino &&

@@ -45,11 +45,15 @@ const MAX_RETRIES = 32;
 /** Folders one open may create: a 4096-byte path has at most 2048 components. */
 const MAX_CREATED_FOLDERS = 2048;
 
-export type OpenIntentKind = 'read-file' | 'list-dir' | 'write-file' | 'make-dir' | 'stat';
+/**
+ * `entry` names the object at the path itself, whatever its kind, without following a symlink in
+ * the last component: what a move or a delete acts on. It counts as a write.
+ */
+export type OpenIntentKind = 'read-file' | 'list-dir' | 'write-file' | 'make-dir' | 'stat' | 'entry';
 
 export interface OpenIntent {
   readonly kind: OpenIntentKind;
-  /** For `write-file` and `make-dir`: create missing folders on the way, each inside the root. */
+  /** For `write-file`, `make-dir` and `entry`: create missing folders on the way, each inside the root. */
   readonly createParents?: boolean;
 }
 
@@ -58,6 +62,11 @@ export interface OpenOptions {
   readonly allowProtectedWrites?: boolean;
   /** Real path of Steward's home: nothing inside it is read, and writes need `allowProtectedWrites`. */
   readonly stewardHome?: string;
+  /**
+   * Managed policy's denied paths: the matched pattern when the agent may never read or write
+   * `realPath` (inside `root`), else undefined.
+   */
+  readonly deniedPattern?: (realPath: string, root: string) => string | undefined;
 }
 
 /**
@@ -80,6 +89,8 @@ export interface OpenedPath {
   readonly exists: boolean;
   readonly parentFd: FileHandle;
   readonly name: string;
+  /** Folders this open created on the way (`createParents`), outermost first, as real paths. */
+  readonly createdFolders: readonly string[];
   close(): Promise<void>;
 }
 
@@ -143,12 +154,12 @@ function requireProcFd(): Promise<void> {
 
 type Step =
   | { readonly kind: 'missing' }
-  | { readonly kind: 'link'; readonly target: string }
+  | { readonly kind: 'link'; readonly target: string; readonly stats: Stats }
   | { readonly kind: 'object'; readonly handle: FileHandle; readonly stats: Stats }
   | { readonly kind: 'changed' };
 
 function isWriteIntent(kind: OpenIntentKind): boolean {
-  return kind === 'write-file' || kind === 'make-dir';
+  return kind === 'write-file' || kind === 'make-dir' || kind === 'entry';
 }
 
 function describeKind(stats: Stats): string {
@@ -170,6 +181,7 @@ class Walk {
   private hops = 0;
   private retries = 0;
   private created = 0;
+  private readonly createdFolders: string[] = [];
 
   constructor(
     private readonly roots: TaskRoots,
@@ -187,6 +199,9 @@ class Walk {
       if (step.kind === 'changed') {
         this.countRetry();
         continue;
+      }
+      if (step.kind === 'link' && pending.length === 1 && this.intent.kind === 'entry') {
+        return this.finishAtLink(name, step.stats);
       }
       if (step.kind === 'link') {
         pending = await this.enter(this.follow(step.target, pending.slice(1)));
@@ -256,7 +271,7 @@ class Walk {
     try {
       // Whatever link sits there when we read it is judged on its own target, so a swap between
       // the fstat and this read cannot lead anywhere unchecked.
-      return { kind: 'link', target: await readlink(fdPath(dir, name)) };
+      return { kind: 'link', target: await readlink(fdPath(dir, name)), stats };
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EINVAL' || code === 'ENOENT') return { kind: 'changed' };
@@ -317,6 +332,7 @@ class Walk {
     }
     try {
       await mkdir(fdPath(this.currentDir(), name), 0o777);
+      this.createdFolders.push(path.posix.join(this.dirReal, name));
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
       this.countRetry();
@@ -337,6 +353,13 @@ class Walk {
     this.checkPolicy(this.root, isWriteIntent(this.intent.kind));
     const fd = await this.reopen(root, stats);
     return this.result({ realPath: this.root, name: '.', fd, stats });
+  }
+
+  /** `entry` on a symlink: the link itself, never what it points to. */
+  private finishAtLink(name: string, stats: Stats): OpenedPath {
+    const realPath = path.posix.join(this.dirReal, name);
+    this.checkPolicy(realPath, true);
+    return this.result({ realPath, name, fd: undefined, stats });
   }
 
   private async finish(name: string, step: Exclude<Step, { kind: 'link' | 'changed' }>): Promise<OpenedPath> {
@@ -399,11 +422,20 @@ class Walk {
         }
         return;
       case 'stat':
+      case 'entry':
         return;
     }
   }
 
   private checkPolicy(realPath: string, writing: boolean): void {
+    const denied = this.options.deniedPattern?.(realPath, this.root);
+    if (denied !== undefined) {
+      throw new StewardError(
+        'DENIED_BY_POLICY',
+        `${this.requested} is off limits: your organization's policy denies ${denied}`,
+        { details: { pattern: denied } },
+      );
+    }
     const allowed = writing && this.options.allowProtectedWrites === true;
     const home = this.options.stewardHome;
     if (home !== undefined && !allowed && isInsideStewardHome(realPath, home)) {
@@ -460,6 +492,7 @@ class Walk {
       exists: found.stats !== undefined,
       parentFd,
       name: found.name,
+      createdFolders: [...this.createdFolders],
       async close() {
         if (closed) return;
         closed = true;

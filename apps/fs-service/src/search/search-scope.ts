@@ -10,6 +10,8 @@ export interface SearchTarget {
   readonly roots: readonly string[];
   /** The real path searched (inside one of the roots); omitted, every root is searched. */
   readonly base?: string;
+  /** Rules that leave more out of a root's search than its .gitignore (policy's denied paths). */
+  readonly extraIgnoreRules?: (root: string) => readonly IgnoreRule[];
 }
 
 export interface PreparedScopes {
@@ -45,7 +47,7 @@ export async function prepareScopes(
         continue;
       }
       items.push({ scope: scopes.length, dir: '' });
-      scopes.push({ root, base: '', ignoreRules: await readGitignore(root) });
+      scopes.push({ root, base: '', ignoreRules: [...(await readGitignore(root)), ...extra(target, root)] });
     }
     return { scopes, items, skipped };
   }
@@ -70,9 +72,9 @@ export async function prepareScopes(
     throw new StewardError('INVALID_INPUT', `${base} cannot be read: ${error.message}`);
   });
   const relative = base === root ? '' : base.slice(root.endsWith('/') ? root.length : root.length + 1);
-  const scope: ScopeSpec = { root, base: relative, ignoreRules: [] };
+  const scope: ScopeSpec = { root, base: relative, ignoreRules: extra(target, root) };
   if (stats.isDirectory()) {
-    const scopes = [{ ...scope, ignoreRules: await readGitignore(root) }];
+    const scopes = [{ ...scope, ignoreRules: [...(await readGitignore(root)), ...scope.ignoreRules] }];
     return { scopes, items: [{ scope: 0, dir: relative }], skipped };
   }
   if (!accept.files) throw new StewardError('INVALID_INPUT', `${base} is not a folder`);
@@ -88,6 +90,10 @@ export async function prepareScopes(
   if (stats.isSymbolicLink()) skipped.symlinks++;
   else skipped.special++;
   return { scopes: [], items: [], skipped };
+}
+
+function extra(target: SearchTarget, root: string): IgnoreRule[] {
+  return [...(target.extraIgnoreRules?.(root) ?? [])];
 }
 
 function checkedAbsolute(value: string, what: string): string {

@@ -47,7 +47,9 @@ export const fsTaskClose = defineRpc({
 });
 
 /** A tool's own input plus the task it acts for. */
-function withTask<S extends z.ZodObject>(toolInput: S) {
+function withTask<Shape extends z.core.$ZodShape, Config extends z.core.$ZodObjectConfig>(
+  toolInput: z.ZodObject<Shape, Config>,
+) {
   return toolInput.extend({ taskId: taskIdSchema });
 }
 
