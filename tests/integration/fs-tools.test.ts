@@ -31,7 +31,7 @@ import {
   fsTrashRestore,
   type DeletePreview,
 } from '@steward/contracts';
-import type { BusClient } from '@steward/messaging';
+import { connectBus, decodeBody, type BusClient } from '@steward/messaging';
 import { busAs, failure } from '../support/bus.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -373,6 +373,44 @@ describe('fs-service file tools over the bus', () => {
       const rest = await bus.request(fsTrashEmpty, {});
       expect(rest.removed).toBe(before.items.length - 1);
       expect((await bus.request(fsTrashList, {})).items).toEqual([]);
+    });
+  });
+
+  describe('events', () => {
+    it('publishes events.fs.task.<id>.changed for every change, which the ui user can follow', async () => {
+      const events = await connectBus('ui', stack.credentials('ui'));
+      const seen: { subject: string; data: { op: string; path: string; to?: string } }[] = [];
+      const subscription = events.subscribe('events.fs.task.task-events.>', {
+        callback: (_error, message) => {
+          seen.push({
+            subject: message.subject,
+            data: decodeBody(message.data) as (typeof seen)[number]['data'],
+          });
+        },
+      });
+      await events.flush();
+      await bus.request(fsTaskOpen, { taskId: 'task-events', folders: [folder] });
+      await bus.request(fsFileWrite, {
+        taskId: 'task-events',
+        path: join(folder, 'ev', 'a.txt'),
+        content: 'a',
+      });
+      await bus.request(fsPathMove, {
+        taskId: 'task-events',
+        from: join(folder, 'ev', 'a.txt'),
+        to: join(folder, 'ev', 'b.txt'),
+      });
+      const deadline = Date.now() + 5_000;
+      while (seen.length < 3 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      subscription.unsubscribe();
+      await events.close();
+      expect(seen.map((event) => [event.subject, event.data.op, event.data.path])).toEqual([
+        ['events.fs.task.task-events.changed', 'mkdir', join(folder, 'ev')],
+        ['events.fs.task.task-events.changed', 'write', join(folder, 'ev', 'a.txt')],
+        ['events.fs.task.task-events.changed', 'move', join(folder, 'ev', 'a.txt')],
+      ]);
+      expect(seen[2]?.data.to).toBe(join(folder, 'ev', 'b.txt'));
     });
   });
 

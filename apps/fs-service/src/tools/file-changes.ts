@@ -15,6 +15,11 @@ const { O_PATH_DIR } = { O_PATH_DIR: 0o10000000 | constants.O_DIRECTORY | consta
 
 /** Files `edit_file` reads whole; a bigger one is edited with a script instead. */
 export const MAX_EDIT_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest file write_file replaces: a copy is kept for undo first. A bigger one is moved aside
+ * (move_path, which costs nothing) instead.
+ */
+export const MAX_REPLACED_BYTES = 512 * 1024 * 1024;
 /** How often a write starts over when someone outside Steward changed the file in between. */
 const WRITE_ATTEMPTS = 3;
 
@@ -224,6 +229,13 @@ export class FileChanges {
       );
     }
     const stats = await handle.stat();
+    if (stats.size > MAX_REPLACED_BYTES) {
+      throw new StewardError(
+        'TOO_LARGE',
+        `${opened.realPath} is ${formatBytes(stats.size)}; Steward keeps a copy of what it replaces for undo, ` +
+          `up to ${formatBytes(MAX_REPLACED_BYTES)}. Move it aside with move_path first.`,
+      );
+    }
     const blob = await this.journal.blobs.storeFrom(handle);
     const after = await handle.stat();
     if (after.size !== stats.size || after.mtimeMs !== stats.mtimeMs) {

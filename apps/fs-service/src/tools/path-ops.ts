@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { MAX_DELETE_PREVIEW_ENTRIES, StewardError, type DeletePreview } from '@steward/contracts';
@@ -8,7 +7,7 @@ import { isWithin } from '../containment/path-rules.js';
 import { fdPath, openInside, type OpenedPath } from '../containment/safe-open.js';
 import { Journal } from '../journal/journal.js';
 import { hashHandleAt } from './hash-at.js';
-import { kindOf, moveEntry, scanTree, type TreeScan } from '../trash/tree-ops.js';
+import { kindOf, moveEntry, scanTree } from '../trash/tree-ops.js';
 import { Trash, MAX_TRASH_ENTRIES } from '../trash/trash.js';
 import { FileChanges } from './file-changes.js';
 import { formatBytes, plural, withOpened } from './opened.js';
@@ -155,7 +154,13 @@ export class PathOps {
         `${requested} is a connected folder; Steward never deletes a connected folder itself`,
       );
     }
-    const scan = await scanTree(opened.parentFd, opened.name, opened.realPath, MAX_TRASH_ENTRIES);
+    const scan = await scanTree(
+      opened.parentFd,
+      opened.name,
+      opened.realPath,
+      MAX_TRASH_ENTRIES,
+      MAX_DELETE_PREVIEW_ENTRIES,
+    );
     if (scan.kind === 'other') {
       throw new StewardError(
         'INVALID_INPUT',
@@ -168,13 +173,13 @@ export class PathOps {
       files: scan.files,
       folders: scan.folders,
       bytes: scan.bytes,
-      entries: scan.entries.slice(0, MAX_DELETE_PREVIEW_ENTRIES).map((entry) => ({
+      entries: scan.entries.map((entry) => ({
         path: entry.path,
         kind: entry.kind,
         size: entry.size,
       })),
-      entriesTruncated: scan.entries.length > MAX_DELETE_PREVIEW_ENTRIES,
-      digest: digestOf(scan),
+      entriesTruncated: scan.total > scan.entries.length,
+      digest: scan.digest,
       bulk: scan.files > access.bulkDeleteThreshold,
       bulkThreshold: access.bulkDeleteThreshold,
     };
@@ -247,15 +252,6 @@ export class PathOps {
       afterIno: (await lstat(folder).catch(() => undefined))?.ino ?? null,
     });
   }
-}
-
-/** Binds an approval to the exact listing: names, kinds, sizes, times and inodes. */
-function digestOf(scan: TreeScan): string {
-  const hash = createHash('sha256');
-  for (const entry of scan.entries) {
-    hash.update(`${entry.kind}\0${entry.path}\0${entry.size}\0${entry.mtimeMs}\0${entry.ino}\n`);
-  }
-  return hash.digest('hex');
 }
 
 function describe(preview: DeletePreview): string {

@@ -13,7 +13,7 @@ import { moveEntry, openOwnFolder, scanTree } from './tree-ops.js';
 /** Name of the moved entry inside its item folder: the original name is in the record. */
 const ITEM_NAME = 'item';
 /** A trashed tree is listed once to count it; bigger ones are refused before anything moves. */
-export const MAX_TRASH_ENTRIES = 1_000_000;
+export const MAX_TRASH_ENTRIES = 200_000;
 
 /**
  * `$STEWARD_HOME/trash/<id>/item`: what deletes, overwriting moves and undos took out of connected
@@ -40,7 +40,7 @@ export class Trash {
         `${opened.realPath} is a connected folder; it is never deleted`,
       );
     }
-    const scan = await scanTree(opened.parentFd, opened.name, opened.realPath, MAX_TRASH_ENTRIES);
+    const scan = await scanTree(opened.parentFd, opened.name, opened.realPath, MAX_TRASH_ENTRIES, 0);
     if (scan.kind === 'other') {
       throw new StewardError(
         'INVALID_INPUT',

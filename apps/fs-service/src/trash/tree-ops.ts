@@ -11,6 +11,7 @@ import {
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StewardError } from '@steward/contracts';
 import { errnoCode } from '../containment/fs-errors.js';
@@ -40,8 +41,12 @@ export interface TreeEntry {
 
 export interface TreeScan {
   readonly kind: TreeEntryKind;
-  /** The entry itself first, then what a folder holds, depth first in name order. */
+  /** The first `keep` entries: the entry itself, then what a folder holds, depth first in name order. */
   readonly entries: readonly TreeEntry[];
+  /** Every entry seen, kept or not. */
+  readonly total: number;
+  /** sha256 over every entry's kind, path, size, mtime and inode, in order. */
+  readonly digest: string;
   readonly files: number;
   readonly folders: number;
   readonly bytes: number;
@@ -68,28 +73,31 @@ export async function scanTree(
   name: string,
   shownPath: string,
   maxEntries: number,
+  keep = Number.POSITIVE_INFINITY,
 ): Promise<TreeScan> {
   const entries: TreeEntry[] = [];
+  const hash = createHash('sha256');
+  let total = 0;
+  let first: TreeEntryKind | undefined;
   let files = 0;
   let folders = 0;
   let bytes = 0;
   const visit = async (dir: FileHandle, entryName: string, shown: string): Promise<void> => {
     const stats = await lstat(fdPath(dir, entryName));
     const kind = kindOf(stats);
-    if (entries.length >= maxEntries) {
+    if (total >= maxEntries) {
       throw new StewardError(
         'TOO_LARGE',
         `${shownPath} holds more than ${maxEntries} entries; delete its parts separately`,
         { details: { maxEntries } },
       );
     }
-    entries.push({
-      path: shown,
-      kind,
-      size: kind === 'file' ? stats.size : 0,
-      mtimeMs: stats.mtimeMs,
-      ino: stats.ino,
-    });
+    const size = kind === 'file' ? stats.size : 0;
+    total += 1;
+    first ??= kind;
+    hash.update(`${kind}\0${shown}\0${size}\0${stats.mtimeMs}\0${stats.ino}\n`);
+    if (entries.length < keep)
+      entries.push({ path: shown, kind, size, mtimeMs: stats.mtimeMs, ino: stats.ino });
     if (kind === 'file') {
       files += 1;
       bytes += stats.size;
@@ -105,8 +113,7 @@ export async function scanTree(
     }
   };
   await visit(parent, name, shownPath);
-  const first = entries[0];
-  return { kind: first?.kind ?? 'other', entries, files, folders, bytes };
+  return { kind: first ?? 'other', entries, total, digest: hash.digest('hex'), files, folders, bytes };
 }
 
 /**
