@@ -29,6 +29,7 @@ import {
   fsTrashEmpty,
   fsTrashList,
   fsTrashRestore,
+  TOOL_LIMITS,
   type DeletePreview,
 } from '@steward/contracts';
 import { connectBus, decodeBody, type BusClient } from '@steward/messaging';
@@ -147,6 +148,14 @@ describe('fs-service file tools over the bus', () => {
       expect(readFileSync(file, 'utf8')).toBe('# Final\n');
       expect(statSync(file).mode & 0o777).toBe(0o640);
       expect(readdirSync(join(folder, 'out', 'report'))).toEqual(['summary.md']);
+    });
+
+    it('carries the largest content the tool allows across the bus, multi-byte text included', async () => {
+      const file = join(folder, 'large.txt');
+      const content = 'é€'.repeat(TOOL_LIMITS.contentLength / 2);
+      const written = await bus.request(fsFileWrite, { taskId, path: file, content });
+      expect(written.bytes).toBe(Buffer.byteLength(content));
+      expect(readFileSync(file, 'utf8') === content).toBe(true);
     });
 
     it('edits an exact match; zero or several matches are clear errors that say how many', async () => {

@@ -43,3 +43,9 @@ export function isServiceName(value: string): value is ServiceName {
 export function inboxPrefix(service: ServiceName): string {
   return `_INBOX.${service}`;
 }
+
+/**
+ * The most one bus message may carry (nats-server `max_payload`): NATS's recommended ceiling.
+ * Larger results are capped or streamed in chunks by the services that produce them.
+ */
+export const BUS_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;

@@ -13,8 +13,14 @@ export type ToolEffect = (typeof TOOL_EFFECTS)[number];
 export const TOOL_LIMITS = {
   pathLength: 4096,
   patternLength: 4096,
-  /** Characters, not bytes: what the model writes is a JSON string. */
-  contentLength: 10 * 1024 * 1024,
+  /**
+   * Characters, not bytes: what the model writes is a JSON string. Even at 3 UTF-8 bytes each it
+   * stays under the bus's payload limit (BUS_MAX_PAYLOAD_BYTES), and far above what a model writes
+   * in one call.
+   */
+  contentLength: 2 * 1024 * 1024,
+  /** Each of edit_file's two strings. */
+  editStringLength: 1024 * 1024,
   commandLength: 64 * 1024,
   scratchpadLength: 1024 * 1024,
   todos: 100,
@@ -114,7 +120,7 @@ const writeFile = defineTool({
   description:
     'Writes text to a file, creating it (and any missing parent directories) or replacing all of its ' +
     'content at once. To change part of an existing file prefer edit_file, which ' +
-    'cannot lose the rest of it. Content is at most 10 MiB of text; produce binary formats (xlsx, docx, ' +
+    'cannot lose the rest of it. Content is at most 2 MiB of text; produce binary formats (xlsx, docx, ' +
     `pdf, pptx) by running a script with run_command instead. ${PATH_RULE}`,
   input: z
     .object({
@@ -136,8 +142,8 @@ const editFile = defineTool({
   input: z
     .object({
       path: pathField('The file to edit.'),
-      old_string: z.string().min(1).max(TOOL_LIMITS.contentLength).describe('The exact text to replace.'),
-      new_string: z.string().max(TOOL_LIMITS.contentLength).describe('The text to put in its place.'),
+      old_string: z.string().min(1).max(TOOL_LIMITS.editStringLength).describe('The exact text to replace.'),
+      new_string: z.string().max(TOOL_LIMITS.editStringLength).describe('The text to put in its place.'),
       replace_all: z
         .boolean()
         .optional()

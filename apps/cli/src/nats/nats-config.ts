@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
+  BUS_MAX_PAYLOAD_BYTES,
   allowedPublications,
   allowedSubscriptions,
   SERVICE_NAMES,
   type ServiceName,
 } from '@steward/contracts';
 
-/** nats-server's own default; set explicitly because Debian's 2.9 takes it only from the file. */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Set explicitly: Debian's nats-server 2.9 takes it only from the file. */
+export const MAX_PAYLOAD_BYTES = BUS_MAX_PAYLOAD_BYTES;
 
 export interface NatsConfigInput {
   readonly port: number;

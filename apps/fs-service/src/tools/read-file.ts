@@ -144,11 +144,13 @@ async function readTextInto(opened: OpenedPath, window: LineWindow, warnings: st
   if (handle === undefined)
     throw new StewardError('INTERNAL', `${opened.realPath} was opened without a descriptor`);
   const started = Date.now();
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  // A small file is read in one call into a buffer its size (plus one byte to see the end).
+  const chunkBytes = Math.min(CHUNK_BYTES, Math.max(4096, (opened.stats?.size ?? 0) + 1));
+  const buffer = Buffer.allocUnsafe(chunkBytes);
   let decoder = new TextDecoder('utf-8', { fatal: true });
   let position = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
+    const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
     if (position === 0 && buffer.subarray(0, Math.min(bytesRead, BINARY_SNIFF_BYTES)).includes(0)) {
       throw notText(opened);
     }
