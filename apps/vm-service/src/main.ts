@@ -1,5 +1,5 @@
 import './instrument.js';
 import { runService } from '@steward/runtime';
-import { SandboxModule } from './sandbox/sandbox.module.js';
+import { ExecModule } from './exec/exec.module.js';
 
-await runService({ service: 'vm-service', imports: [SandboxModule] });
+await runService({ service: 'vm-service', imports: [ExecModule] });

@@ -46,6 +46,11 @@ export interface RuntimeConfig {
   readonly managedSettingsDir: string | undefined;
   /** Path of the Docker engine's unix socket (vm-service only). */
   readonly dockerSocket: string;
+  /**
+   * Where sandbox root filesystems are built and kept, shared by every STEWARD_HOME of the user
+   * (`STEWARD_SANDBOX_CACHE`, else `$XDG_CACHE_HOME/steward/sandbox`, else `~/.cache/steward/sandbox`).
+   */
+  readonly sandboxCacheDir: string;
   readonly version: string;
 }
 
@@ -174,8 +179,17 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     logLevel: parseLogLevel(env),
     managedSettingsDir: parseManagedSettingsDir(env),
     dockerSocket: parseDockerSocket(env),
+    sandboxCacheDir: parseSandboxCacheDir(env),
     version: STEWARD_VERSION,
   });
+}
+
+function parseSandboxCacheDir(env: Env): string {
+  const explicit = envValue(env, 'STEWARD_SANDBOX_CACHE');
+  if (explicit !== undefined) return resolve(expandHome(explicit));
+  const xdg = envValue(env, 'XDG_CACHE_HOME');
+  const cacheHome = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  return join(cacheHome, 'steward', 'sandbox');
 }
 
 const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';

@@ -2,6 +2,7 @@ import type { RpcDefinition } from './rpc.js';
 import { HEALTH_RPCS } from './rpcs/health.js';
 import { FS_RPCS } from './rpcs/fs.js';
 import { ORCHESTRATOR_FILE_RPCS } from './rpcs/orchestrator.js';
+import { VM_RPCS } from './rpcs/vm.js';
 import { fsRootsInspect, orchestratorWorkspaceInspect } from './rpcs/workspace.js';
 
 /** Every RPC on the bus. The permission generator and the contract tests walk this list. */
@@ -11,6 +12,7 @@ export const ALL_RPCS: readonly RpcDefinition[] = [
   orchestratorWorkspaceInspect,
   ...FS_RPCS,
   ...ORCHESTRATOR_FILE_RPCS,
+  ...VM_RPCS,
 ];
 
 export function findRpc(subject: string): RpcDefinition | undefined {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RuntimeProbeService } from './runtime-probe.service.js';
+import { SandboxManager } from './sandbox-manager.js';
 
-@Module({ providers: [RuntimeProbeService], exports: [RuntimeProbeService] })
+@Module({ providers: [RuntimeProbeService, SandboxManager], exports: [RuntimeProbeService, SandboxManager] })
 export class SandboxModule {}

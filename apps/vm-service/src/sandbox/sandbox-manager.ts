@@ -1,0 +1,357 @@
+import { createHash } from 'node:crypto';
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { StewardError, type SandboxRuntimeName } from '@steward/contracts';
+import { PolicyStore, policyValue, type RuntimeConfig } from '@steward/config';
+import { RUNTIME_CONFIG } from '@steward/runtime';
+import type { ExitFrame } from '../agent/agent-protocol.js';
+import { BwrapDriver } from '../runtimes/bwrap-driver.js';
+import { DockerDriver } from '../runtimes/docker-driver.js';
+import {
+  DEFAULT_LIMITS,
+  SANDBOX_HOME,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxImage,
+} from '../runtimes/sandbox-driver.js';
+import { RuntimeProbeService } from './runtime-probe.service.js';
+import { locateSandboxImage } from './sandbox-image.js';
+
+/** Bytes of each stream kept from the start and from the end of a command. */
+export const OUTPUT_HEAD_BYTES = 24 * 1024;
+export const OUTPUT_TAIL_BYTES = 24 * 1024;
+/** Live output streamed as events per command. */
+export const LIVE_OUTPUT_BYTES = 256 * 1024;
+/** The user commands run as in a bubblewrap sandbox started by root: not root inside. */
+const BWRAP_UID_UNDER_ROOT = 1000;
+
+interface TaskSandbox {
+  readonly taskId: string;
+  readonly folders: readonly string[];
+  /** The running (or starting) sandbox; replaced when it dies. */
+  current: Promise<Sandbox> | undefined;
+  /** Whether `current` has started. */
+  ready: boolean;
+}
+
+export interface RunRequest {
+  readonly taskId: string;
+  readonly execId: string;
+  readonly command: string;
+  readonly cwd?: string | undefined;
+  readonly timeoutMs?: number | undefined;
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+export interface RunOutcome {
+  readonly exit: ExitFrame | undefined;
+  readonly timeoutMs: number;
+  readonly notes: readonly string[];
+  readonly cancelled: boolean;
+}
+
+/**
+ * One sandbox per task: prepared when the task opens, reused by its commands, replaced when it dies
+ * (a memory bomb takes it down), removed when the task ends; left-overs of an earlier run of
+ * vm-service are removed at start. Nothing runs when no sandbox runtime works.
+ */
+@Injectable()
+export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('sandbox');
+  private readonly tasks = new Map<string, TaskSandbox>();
+  private readonly owner: string;
+  private readonly drivers: { docker: DockerDriver; bubblewrap: BwrapDriver };
+  private readonly cancelled = new Set<string>();
+  /** What a command sees: the sandbox's own environment, without the agent's marker. */
+  private readonly commandEnv = new WeakMap<Sandbox, Record<string, string>>();
+
+  constructor(
+    @Inject(RUNTIME_CONFIG) private readonly config: RuntimeConfig,
+    @Inject(PolicyStore) private readonly policy: PolicyStore,
+    @Inject(RuntimeProbeService) private readonly probe: RuntimeProbeService,
+  ) {
+    this.owner = createHash('sha256').update(config.paths.home).digest('hex').slice(0, 16);
+    this.drivers = {
+      docker: new DockerDriver(config.dockerSocket, this.owner),
+      bubblewrap: new BwrapDriver(this.owner),
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    const runtime = await this.probe.current();
+    const reaped =
+      (runtime === 'docker' ? await this.drivers.docker.reapOrphans().catch(() => 0) : 0) +
+      (await this.drivers.bubblewrap.reapOrphans().catch(() => 0));
+    if (reaped > 0) this.log.warn(`removed ${reaped} sandbox(es) left behind by an earlier run`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.tasks.keys()].map((taskId) => this.close(taskId)));
+  }
+
+  /** Checks the folders and starts the task's sandbox in the background. */
+  async open(
+    taskId: string,
+    folders: readonly string[],
+  ): Promise<{ runtime: SandboxRuntimeName; ready: boolean }> {
+    const checked = await Promise.all(folders.map((folder) => this.checkFolder(folder)));
+    const runtime = await this.runtime();
+    const existing = this.tasks.get(taskId);
+    if (existing !== undefined && sameFolders(existing.folders, checked)) {
+      return { runtime, ready: existing.ready };
+    }
+    if (existing !== undefined) await this.close(taskId);
+    const task: TaskSandbox = { taskId, folders: checked, current: undefined, ready: false };
+    this.tasks.set(taskId, task);
+    task.current = this.startFor(task);
+    task.current.catch((error: unknown) => {
+      this.log.warn(`sandbox of task ${taskId} did not start: ${String(error)}`);
+      if (task.current !== undefined) task.current = undefined;
+    });
+    return { runtime, ready: false };
+  }
+
+  async close(taskId: string): Promise<boolean> {
+    const task = this.tasks.get(taskId);
+    if (task === undefined) return false;
+    this.tasks.delete(taskId);
+    const sandbox = await task.current?.catch(() => undefined);
+    await sandbox?.destroy().catch((error: unknown) => this.log.warn(`removing a sandbox: ${String(error)}`));
+    return true;
+  }
+
+  /** Kills running commands of a task (one, or all); answers how many were running. */
+  async cancel(taskId: string, execId?: string): Promise<number> {
+    const task = this.tasks.get(taskId);
+    const sandbox = task?.current === undefined ? undefined : await task.current.catch(() => undefined);
+    if (sandbox === undefined) return 0;
+    const running = sandbox.channel.runningIds();
+    const ids = execId === undefined ? running : running.filter((id) => id === execId);
+    for (const id of ids) {
+      this.cancelled.add(id);
+      sandbox.channel.kill(id);
+    }
+    return ids.length;
+  }
+
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const task = this.tasks.get(request.taskId);
+    if (task === undefined) {
+      throw new StewardError(
+        'NOT_FOUND',
+        `task ${request.taskId} has no sandbox; it was never opened or has ended`,
+      );
+    }
+    const cwd = request.cwd ?? task.folders[0] ?? SANDBOX_HOME;
+    if (!task.folders.some((folder) => isWithin(folder, path.posix.normalize(cwd)))) {
+      throw new StewardError('OUTSIDE_ROOT', `${cwd} is not inside a folder connected to this task`);
+    }
+    const notes: string[] = [];
+    const timeoutMs = this.timeoutFor(request.timeoutMs, notes);
+    const sandbox = await this.sandboxOf(task);
+    try {
+      const exit = await sandbox.channel.run(
+        {
+          id: request.execId,
+          cmd: request.command,
+          cwd,
+          env: this.commandEnv.get(sandbox) ?? {},
+          timeoutMs,
+          headBytes: OUTPUT_HEAD_BYTES,
+          tailBytes: OUTPUT_TAIL_BYTES,
+          liveBytes: LIVE_OUTPUT_BYTES,
+        },
+        { onOutput: request.onOutput },
+      );
+      return {
+        exit,
+        timeoutMs,
+        notes: [...notes, ...exit.notes],
+        cancelled: this.cancelled.delete(request.execId),
+      };
+    } catch (error) {
+      const cancelled = this.cancelled.delete(request.execId);
+      if (error instanceof StewardError && error.code === 'INVALID_INPUT') throw error;
+      // The sandbox went down under the command: say why, and start the next command afresh.
+      const reason =
+        (await sandbox.stopReason().catch(() => undefined)) ??
+        (error instanceof Error ? error.message : String(error));
+      await this.replace(task, sandbox);
+      return {
+        exit: undefined,
+        timeoutMs,
+        notes: [...notes, reason, 'a fresh sandbox will run the next command'],
+        cancelled,
+      };
+    }
+  }
+
+  private async sandboxOf(task: TaskSandbox): Promise<Sandbox> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      task.current ??= this.startFor(task);
+      const sandbox = await task.current.catch((error: unknown) => {
+        task.current = undefined;
+        throw error;
+      });
+      if (!sandbox.channel.closed) return sandbox;
+      await this.replace(task, sandbox);
+    }
+    throw new StewardError('UNAVAILABLE', `the sandbox of task ${task.taskId} keeps stopping`);
+  }
+
+  private async replace(task: TaskSandbox, dead: Sandbox): Promise<void> {
+    const current = await task.current?.catch(() => undefined);
+    if (current === dead) {
+      task.current = undefined;
+      task.ready = false;
+    }
+    await dead.destroy().catch(() => undefined);
+  }
+
+  private async startFor(task: TaskSandbox): Promise<Sandbox> {
+    const runtime = await this.runtime();
+    const image = await locateSandboxImage(this.config.sandboxCacheDir);
+    const driver: SandboxDriver = this.drivers[runtime];
+    if (runtime === 'docker' && !(await this.drivers.docker.hasImage(image.dockerImage))) {
+      throw new StewardError(
+        'UNAVAILABLE',
+        `the Docker image ${image.dockerImage} is missing; run "steward sandbox build" to import it`,
+        { retryable: false },
+      );
+    }
+    const { uid, gid } = await this.userFor(runtime, task.folders);
+    const sandbox = await driver.start({
+      taskId: task.taskId,
+      folders: task.folders,
+      image,
+      agentDir: this.agentDir(),
+      uid,
+      gid,
+      limits: DEFAULT_LIMITS,
+      env: this.sandboxEnv(image),
+    });
+    const { STEWARD_SANDBOX_AGENT: _marker, ...commandEnv } = this.sandboxEnv(image);
+    this.commandEnv.set(sandbox, commandEnv);
+    try {
+      await withTimeout(sandbox.channel.ready, 30_000, 'the sandbox did not become ready within 30 s');
+    } catch (error) {
+      const reason = await sandbox.stopReason().catch(() => undefined);
+      await sandbox.destroy().catch(() => undefined);
+      throw new StewardError('UNAVAILABLE', reason ?? String(error));
+    }
+    sandbox.channel.onClosed(() => {
+      if (this.tasks.get(task.taskId) === task) void this.replace(task, sandbox);
+    });
+    task.ready = true;
+    this.log.log(`sandbox for task ${task.taskId} running (${runtime} ${sandbox.id.slice(0, 12)})`);
+    return sandbox;
+  }
+
+  private async runtime(): Promise<SandboxRuntimeName> {
+    const runtime = await this.probe.current();
+    if (runtime === 'none') {
+      throw new StewardError(
+        'UNAVAILABLE',
+        'no sandbox runtime is available, so commands are not run: install docker.io and start dockerd, or install bubblewrap',
+        { retryable: false },
+      );
+    }
+    return runtime;
+  }
+
+  /**
+   * Commands run as the person running Steward, so what they create belongs to them — never as
+   * root: under root, Docker uses the owner of the task's first folder (refused if that is root
+   * too), and bubblewrap maps an unprivileged user inside onto root outside.
+   */
+  private async userFor(
+    runtime: SandboxRuntimeName,
+    folders: readonly string[],
+  ): Promise<{ uid: number; gid: number }> {
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    if (uid !== 0) return { uid, gid };
+    if (runtime === 'bubblewrap') return { uid: BWRAP_UID_UNDER_ROOT, gid: BWRAP_UID_UNDER_ROOT };
+    const owner = await lstat(folders[0] ?? '/');
+    if (owner.uid === 0) {
+      throw new StewardError(
+        'DENIED_BY_POLICY',
+        `Steward runs as root and ${folders[0]} belongs to root; sandboxed commands never run as root. ` +
+          'Run Steward as the person whose files these are, or connect a folder they own.',
+      );
+    }
+    return { uid: owner.uid, gid: owner.gid };
+  }
+
+  private sandboxEnv(image: SandboxImage): Record<string, string> {
+    return {
+      ...image.env,
+      HOME: SANDBOX_HOME,
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TERM: 'dumb',
+      TMPDIR: '/tmp',
+      MPLCONFIGDIR: '/tmp/matplotlib',
+      PYTHONDONTWRITEBYTECODE: '1',
+      STEWARD_SANDBOX_AGENT: '1',
+    };
+  }
+
+  private timeoutFor(requested: number | undefined, notes: string[]): number {
+    const policy = this.policy.current;
+    const fallback = policyValue(policy, 'sandbox.commandTimeoutMs');
+    const max = policyValue(policy, 'sandbox.maxCommandTimeoutMs');
+    const wanted = requested ?? fallback;
+    if (wanted > max) {
+      notes.push(`the timeout was lowered to ${max} ms, the most your policy allows`);
+      return max;
+    }
+    return wanted;
+  }
+
+  private async checkFolder(folder: string): Promise<string> {
+    const real = await realpath(folder).catch(() => {
+      throw new StewardError('NOT_FOUND', `${folder} does not exist`);
+    });
+    if (real !== folder)
+      throw new StewardError('INVALID_INPUT', `${folder} is not a real path (it resolves to ${real})`);
+    if (!(await lstat(real)).isDirectory())
+      throw new StewardError('INVALID_INPUT', `${folder} is not a folder`);
+    if (isWithin(this.config.paths.home, real) || isWithin(real, this.config.paths.home)) {
+      throw new StewardError(
+        'DENIED_BY_POLICY',
+        `${folder} holds Steward's own home; it is never mounted in a sandbox`,
+      );
+    }
+    const allowed = policyValue(this.policy.current, 'folders.allowed');
+    if (allowed !== null && !allowed.some((prefix) => isWithin(path.resolve(prefix), real))) {
+      throw new StewardError('DENIED_BY_POLICY', `your organization does not allow connecting ${folder}`);
+    }
+    return real;
+  }
+
+  private agentDir(): string {
+    // dist/sandbox/sandbox-manager.js → apps/vm-service/sandbox-agent
+    return path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'sandbox-agent');
+  }
+}
+
+function isWithin(parent: string, child: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+function sameFolders(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((folder, index) => folder === b[index]);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
