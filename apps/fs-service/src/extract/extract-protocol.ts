@@ -3,6 +3,14 @@
 
 export type ExtractableKind = 'pdf' | 'docx' | 'xlsx' | 'pptx';
 
+/** How messages name each kind: "… could not be read as a Word document". */
+export const KIND_DESCRIPTIONS: Readonly<Record<ExtractableKind, string>> = {
+  pdf: 'a PDF document',
+  docx: 'a Word document',
+  xlsx: 'an Excel workbook',
+  pptx: 'a PowerPoint presentation',
+};
+
 /** Why a file has no text to give: it is not what its name says, or it is too big to unpack. */
 export type RefusalCode = 'NOT_TEXT' | 'TOO_LARGE';
 

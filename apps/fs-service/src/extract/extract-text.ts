@@ -1,6 +1,6 @@
 import { StewardError } from '@steward/contracts';
 import { ExtractorPool, type JobFailure } from './extract-pool.js';
-import { Refusal, type ExtractableKind, type RefusalCode } from './extract-protocol.js';
+import { KIND_DESCRIPTIONS, Refusal, type ExtractableKind, type RefusalCode } from './extract-protocol.js';
 import { inspectZip } from './zip-inspect.js';
 
 export type { ExtractableKind } from './extract-protocol.js';
@@ -30,13 +30,6 @@ const KINDS: Readonly<Record<string, ExtractableKind>> = {
   docx: 'docx',
   xlsx: 'xlsx',
   pptx: 'pptx',
-};
-
-const DESCRIPTIONS: Readonly<Record<ExtractableKind, string>> = {
-  pdf: 'a PDF document',
-  docx: 'a Word document',
-  xlsx: 'an Excel workbook',
-  pptx: 'a PowerPoint presentation',
 };
 
 /** Heap a worker may use: far more than any real document needs, far less than the service has. */
@@ -109,7 +102,7 @@ function precheck(bytes: Uint8Array, kind: ExtractableKind): void {
 function refused(name: string, kind: ExtractableKind, code: RefusalCode, reason: string): StewardError {
   return code === 'TOO_LARGE'
     ? new StewardError('TOO_LARGE', `${name} is too large to read as text: ${reason}`)
-    : new StewardError('NOT_TEXT', `${name} could not be read as ${DESCRIPTIONS[kind]}: ${reason}`);
+    : new StewardError('NOT_TEXT', `${name} could not be read as ${KIND_DESCRIPTIONS[kind]}: ${reason}`);
 }
 
 function failed(
@@ -125,7 +118,7 @@ function failed(
       // Not retryable: the same file takes as long again.
       return new StewardError(
         'TIMEOUT',
-        `${name} could not be read as text within ${seconds(options.timeoutMs)}`,
+        `${name} could not be read as text within ${duration(options.timeoutMs)}`,
         { retryable: false },
       );
     case 'cancelled':
@@ -150,7 +143,7 @@ function cancelled(name: string, signal: AbortSignal | undefined): StewardError 
   });
 }
 
-function seconds(ms: number): string {
+function duration(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms)} ms`;
 }
 

@@ -10,6 +10,7 @@ import {
   type FromWorker,
   type RefusalCode,
 } from './extract-protocol.js';
+import { expectMainPart } from './opc-package.js';
 import { TextSink } from './text-sink.js';
 import { inspectZip, verifyUnpackedSizes } from './zip-inspect.js';
 
@@ -34,6 +35,7 @@ async function extract({ kind, bytes, maxChars }: ExtractRequest): Promise<Extra
   if (kind === 'pdf') return (await import('./pdf-text.js')).pdfText(bytes, sink);
   const entries = inspectZip(bytes);
   await verifyUnpackedSizes(bytes, entries);
+  expectMainPart(bytes, entries, kind);
   switch (kind) {
     case 'docx':
       return (await import('./docx-text.js')).docxText(bytes, sink);

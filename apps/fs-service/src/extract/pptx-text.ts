@@ -1,6 +1,7 @@
 import JSZip from 'jszip';
 import { Refusal, type Extraction } from './extract-protocol.js';
 import { attribute, attributeEntries, scanMarkup } from './markup-scan.js';
+import { relationships, relsPath } from './opc-package.js';
 import { sinkAll, type TextSink } from './text-sink.js';
 
 const OFFICE_DOCUMENT = /\/officeDocument$/;
@@ -34,9 +35,8 @@ export async function pptxText(bytes: Uint8Array, sink: TextSink): Promise<Extra
     }
     const hidden = isHiddenSlide(xml) ? ' (hidden)' : '';
     if (!sink.line(`--- slide ${index + 1}${hidden} ---`)) break;
-    if (!sinkAll(sink, drawingLines(xml, (placeholder) => !SLIDE_CHROME.has(placeholder ?? '')))) {
-      break;
-    }
+    const slideLines = drawingLines(xml, (placeholder) => !SLIDE_CHROME.has(placeholder ?? ''));
+    if (!sinkAll(sink, slideLines)) break;
     const notesPath = [...relationships((await read(relsPath(path))) ?? '', path).values()].find((rel) =>
       NOTES_SLIDE.test(rel.type),
     )?.path;
@@ -47,44 +47,6 @@ export async function pptxText(bytes: Uint8Array, sink: TextSink): Promise<Extra
     if (!sinkAll(sink, noteLines, 'notes: ')) break;
   }
   return { text: sink.text(), truncated: sink.truncated, parts: slides.length, warnings };
-}
-
-export interface Relationship {
-  readonly type: string;
-  /** The target as a path inside the package. */
-  readonly path: string;
-}
-
-/** A part's relationships by id; `from` is the part they belong to ('' for the package). */
-export function relationships(xml: string, from: string): Map<string, Relationship> {
-  const found = new Map<string, Relationship>();
-  for (const token of scanMarkup(xml)) {
-    if (token.type !== 'open' || token.name !== 'Relationship') continue;
-    const id = attribute(token.attributes, 'Id');
-    const target = attribute(token.attributes, 'Target');
-    if (id === undefined || target === undefined) continue;
-    if (attribute(token.attributes, 'TargetMode') === 'External') continue;
-    found.set(id, {
-      type: attribute(token.attributes, 'Type') ?? '',
-      path: resolvePart(from, target),
-    });
-  }
-  return found;
-}
-
-/** Resolves a relationship target against the folder of the part that names it. */
-export function resolvePart(from: string, target: string): string {
-  const segments = target.startsWith('/') ? [] : from.split('/').slice(0, -1);
-  for (const segment of target.split('/')) {
-    if (segment === '..') segments.pop();
-    else if (segment !== '.' && segment !== '') segments.push(segment);
-  }
-  return segments.join('/');
-}
-
-function relsPath(part: string): string {
-  const slash = part.lastIndexOf('/');
-  return `${part.slice(0, slash + 1)}_rels/${part.slice(slash + 1)}.rels`;
 }
 
 /** The relationship ids of the slides, in presentation order. */

@@ -201,14 +201,9 @@ function safeNumber(value: bigint): number {
  * unpacks to more than the directory declares: the declared sizes are what the limits checked.
  */
 export async function verifyUnpackedSizes(bytes: Uint8Array, entries: readonly ZipEntry[]): Promise<void> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const entry of entries) {
     if (entry.method !== 8) continue;
-    const at = entry.localHeaderOffset;
-    if (at + 30 > bytes.byteLength || view.getUint32(at, true) !== LOCAL_HEADER) throw damaged();
-    const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
-    if (start + entry.compressedSize > bytes.byteLength) throw damaged();
-    const data = bytes.subarray(start, start + entry.compressedSize);
+    const data = entryData(bytes, entry);
     let within: boolean;
     try {
       within = await inflatesWithin(data, entry.unpackedSize);
@@ -223,6 +218,16 @@ export async function verifyUnpackedSizes(bytes: Uint8Array, entries: readonly Z
       );
     }
   }
+}
+
+/** An entry's data as stored (compressed when `method` is 8), found through its local header. */
+export function entryData(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = entry.localHeaderOffset;
+  if (at + 30 > bytes.byteLength || view.getUint32(at, true) !== LOCAL_HEADER) throw damaged();
+  const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
+  if (start + entry.compressedSize > bytes.byteLength) throw damaged();
+  return bytes.subarray(start, start + entry.compressedSize);
 }
 
 function inflatesWithin(data: Uint8Array, limit: number): Promise<boolean> {

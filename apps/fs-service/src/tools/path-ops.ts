@@ -6,7 +6,6 @@ import { toStewardError } from '../containment/fs-errors.js';
 import { isWithin } from '../containment/path-rules.js';
 import { fdPath, openInside, type OpenedPath } from '../containment/safe-open.js';
 import { Journal } from '../journal/journal.js';
-import { hashHandleAt } from './hash-at.js';
 import { kindOf, moveEntry, scanTree } from '../trash/tree-ops.js';
 import { Trash, MAX_TRASH_ENTRIES } from '../trash/trash.js';
 import { FileChanges } from './file-changes.js';
@@ -122,7 +121,8 @@ export class PathOps {
       beforeMode: null,
       beforeMtimeMs: null,
       trashId: null,
-      afterSha256: kind === 'file' ? await hashHandleAt(to.parentFd, to.name) : null,
+      // A rename keeps the inode: that identifies what undo moves back, without reading a byte of it.
+      afterSha256: null,
       afterIno: moved.ino,
     });
     return {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { StewardError } from '@steward/contracts';
 import { AgentChannel } from '../agent/agent-channel.js';
@@ -76,12 +77,13 @@ export class BwrapDriver implements SandboxDriver {
       channel,
       stopReason: async () => {
         if (child.exitCode === null && child.signalCode === null) return undefined;
-        if (await limits.memoryKilled().catch(() => false)) {
+        if (((await limits.memoryKills().catch(() => undefined)) ?? 0) > 0) {
           return `the sandbox ran out of memory (limit ${Math.round(spec.limits.memoryBytes / 1024 / 1024)} MiB)`;
         }
         const { code, signal } = await exited;
         return `the sandbox stopped (${signal ?? `exit code ${code}`})${agentStderr ? `: ${agentStderr.slice(0, 500)}` : ''}`;
       },
+      memoryKills: () => limits.memoryKills(),
       destroy: async () => {
         channel.fail(new StewardError('CANCELLED', 'the sandbox was removed'));
         // --die-with-parent and the agent's own exit on end of input take the namespace down; a kill
@@ -133,10 +135,15 @@ function bwrapArgs(spec: SandboxSpec): string[] {
     String(spec.limits.tmpBytes),
     '--tmpfs',
     '/tmp',
+    // The image is read-only, so the mount points are made on fresh tmpfs' over /home and /run.
     '--size',
     String(spec.limits.homeBytes),
     '--tmpfs',
+    path.posix.dirname(SANDBOX_HOME),
+    '--dir',
     SANDBOX_HOME,
+    '--tmpfs',
+    path.posix.dirname(AGENT_MOUNT),
     '--ro-bind',
     spec.agentDir,
     AGENT_MOUNT,

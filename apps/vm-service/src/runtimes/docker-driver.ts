@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { StewardError } from '@steward/contracts';
 import { AgentChannel } from '../agent/agent-channel.js';
+import { oomKills } from './process-limits.js';
 import {
   AGENT_MOUNT,
   SANDBOX_HOME,
@@ -117,6 +118,7 @@ export class DockerDriver implements SandboxDriver {
           if (info.State.Running) return undefined;
           return `the sandbox stopped (exit code ${info.State.ExitCode})${agentStderr ? `: ${agentStderr.slice(0, 500)}` : ''}`;
         },
+        memoryKills: () => dockerMemoryKills(container.id),
         destroy: async () => {
           channel.fail(new StewardError('CANCELLED', 'the sandbox was removed'));
           await container.remove({ force: true }).catch((error: { statusCode?: number }) => {
@@ -158,4 +160,17 @@ export class DockerDriver implements SandboxDriver {
       .then(() => true)
       .catch(() => false);
   }
+}
+
+/** The container's cgroup OOM counter, wherever this engine puts it (cgroup v1 or v2, cgroupfs or systemd). */
+async function dockerMemoryKills(id: string): Promise<number | undefined> {
+  for (const file of [
+    `/sys/fs/cgroup/memory/docker/${id}/memory.oom_control`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.events`,
+    `/sys/fs/cgroup/docker/${id}/memory.events`,
+  ]) {
+    const kills = await oomKills(file);
+    if (kills !== undefined) return kills;
+  }
+  return undefined;
 }

@@ -19,8 +19,8 @@ export interface LimitsHandle {
   readonly kind: 'cgroup-v2' | 'cgroup-v1' | 'rlimit';
   /** Puts a (stopped) process under the limits before it runs anything. */
   apply(pid: number): Promise<void>;
-  /** Whether a process of this cgroup was killed for memory since it started. */
-  memoryKilled(): Promise<boolean>;
+  /** Processes of this cgroup killed for memory since it started, when known. */
+  memoryKills(): Promise<number | undefined>;
   release(): Promise<void>;
 }
 
@@ -59,8 +59,7 @@ async function cgroupV2(name: string, limits: SandboxLimits): Promise<LimitsHand
   return {
     kind: 'cgroup-v2',
     apply: (pid) => writeFile(path.join(dir, 'cgroup.procs'), String(pid)),
-    memoryKilled: async () =>
-      /oom_kill (\d+)/.exec(await readFile(path.join(dir, 'memory.events'), 'utf8'))?.[1] !== '0',
+    memoryKills: () => oomKills(path.join(dir, 'memory.events')),
     release: () => removeCgroup([dir]),
   };
 }
@@ -88,12 +87,7 @@ async function cgroupV1(name: string, limits: SandboxLimits): Promise<LimitsHand
     apply: async (pid) => {
       for (const dir of dirs) await writeFile(path.join(dir, 'cgroup.procs'), String(pid));
     },
-    memoryKilled: async () => {
-      const control = await readFile(path.join(memory, 'memory.oom_control'), 'utf8').catch(() => '');
-      const failcnt = await readFile(path.join(memory, 'memory.failcnt'), 'utf8').catch(() => '0');
-      const kills = /oom_kill (\d+)/.exec(control)?.[1];
-      return kills !== undefined ? kills !== '0' : Number(failcnt) > 0;
-    },
+    memoryKills: () => oomKills(path.join(memory, 'memory.oom_control')),
     release: () => removeCgroup(dirs),
   };
 }
@@ -113,7 +107,7 @@ function rlimits(limits: SandboxLimits): LimitsHandle {
         `--fsize=${limits.tmpBytes * 8}`,
       ]);
     },
-    memoryKilled: async () => false,
+    memoryKills: async () => undefined,
     release: async () => undefined,
   };
 }
@@ -130,4 +124,11 @@ async function removeCgroup(dirs: readonly string[]): Promise<void> {
       }
     }
   }
+}
+
+/** The `oom_kill` counter of a cgroup v2 memory.events or v1 memory.oom_control file. */
+export async function oomKills(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const count = text === undefined ? undefined : /(?:^|\n)oom_kill (\d+)/.exec(text)?.[1];
+  return count === undefined ? undefined : Number(count);
 }

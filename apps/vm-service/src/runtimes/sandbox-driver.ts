@@ -21,8 +21,8 @@ export const DEFAULT_LIMITS: SandboxLimits = Object.freeze({
 
 /** The home folder inside every sandbox: a tmpfs, gone with the sandbox. */
 export const SANDBOX_HOME = '/home/sandbox';
-/** Where the agent script is mounted, read-only. */
-export const AGENT_MOUNT = '/opt/steward-agent';
+/** Where the agent script is mounted, read-only (under /run, which every image has). */
+export const AGENT_MOUNT = '/run/steward-agent';
 
 export interface SandboxImage {
   readonly version: string;
@@ -55,6 +55,8 @@ export interface Sandbox {
   readonly channel: AgentChannel;
   /** Why the sandbox stopped by itself, when it did (e.g. "it ran out of memory"). */
   stopReason(): Promise<string | undefined>;
+  /** Processes the kernel killed for memory in this sandbox so far, when the runtime can tell. */
+  memoryKills(): Promise<number | undefined>;
   destroy(): Promise<void>;
 }
 

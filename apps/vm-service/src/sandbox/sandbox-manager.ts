@@ -150,6 +150,7 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     const notes: string[] = [];
     const timeoutMs = this.timeoutFor(request.timeoutMs, notes);
     const sandbox = await this.sandboxOf(task);
+    const killsBefore = await sandbox.memoryKills().catch(() => undefined);
     try {
       const exit = await sandbox.channel.run(
         {
@@ -164,6 +165,12 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
         },
         { onOutput: request.onOutput },
       );
+      const killsAfter = await sandbox.memoryKills().catch(() => undefined);
+      if (killsBefore !== undefined && killsAfter !== undefined && killsAfter > killsBefore) {
+        notes.push(
+          `a process ran out of memory and was killed (the sandbox's limit is ${Math.round(DEFAULT_LIMITS.memoryBytes / 1024 / 1024)} MiB)`,
+        );
+      }
       return {
         exit,
         timeoutMs,
