@@ -33,6 +33,12 @@ import {
   type DeletePreview,
 } from '@steward/contracts';
 import { connectBus, decodeBody, type BusClient } from '@steward/messaging';
+import {
+  excelWorkbook,
+  pdfDocument,
+  powerPointPresentation,
+  wordDocument,
+} from '../../apps/fs-service/test/fixtures/office-files.js';
 import { busAs, failure } from '../support/bus.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -125,6 +131,37 @@ describe('fs-service file tools over the bus', () => {
       expect(read.longLinesCut).toBe(1);
       expect(read.content.length).toBeLessThan(2_100);
       expect(read.content).toContain('line cut at 2000 characters');
+    });
+
+    it('reads Word, Excel, PowerPoint and PDF files as their text, sliced like any text', async () => {
+      writeFileSync(join(folder, 'report.docx'), await wordDocument());
+      writeFileSync(join(folder, 'stock.xlsx'), await excelWorkbook());
+      writeFileSync(join(folder, 'deck.pptx'), await powerPointPresentation());
+      writeFileSync(
+        join(folder, 'paper.pdf'),
+        await pdfDocument([['First page line'], ['Second page line']]),
+      );
+      const docx = await bus.request(fsFileRead, { taskId, path: join(folder, 'report.docx') });
+      expect(docx.kind).toBe('docx');
+      expect(docx.content).toContain('# Quarterly report');
+      expect(docx.content).toContain('Revenue grew by 12% this quarter.');
+      const xlsx = await bus.request(fsFileRead, { taskId, path: join(folder, 'stock.xlsx') });
+      expect(xlsx.content.split('\n')[0]).toBe('--- sheet "Stock" ---');
+      expect(xlsx.content).toContain('Apples');
+      const pptx = await bus.request(fsFileRead, { taskId, path: join(folder, 'deck.pptx') });
+      expect(pptx.content).toContain('--- slide 2 ---');
+      const pdf = await bus.request(fsFileRead, {
+        taskId,
+        path: join(folder, 'paper.pdf'),
+        offset: 2,
+        limit: 2,
+      });
+      expect(pdf.kind).toBe('pdf');
+      expect(pdf.content).toBe('--- page 2 ---\nSecond page line');
+      writeFileSync(join(folder, 'fake.docx'), 'plain text wearing a .docx name');
+      const fake = await failure(bus.request(fsFileRead, { taskId, path: join(folder, 'fake.docx') }));
+      expect(fake.code).toBe('NOT_TEXT');
+      expect(fake.message).toContain('fake.docx');
     });
 
     it('reads an empty file as empty, not as an error', async () => {

@@ -51,6 +51,8 @@ export interface RuntimeConfig {
    * (`STEWARD_SANDBOX_CACHE`, else `$XDG_CACHE_HOME/steward/sandbox`, else `~/.cache/steward/sandbox`).
    */
   readonly sandboxCacheDir: string;
+  /** `STEWARD_SANDBOX_RUNTIME`: `auto` (Docker when reachable, else bubblewrap) or one of them only. */
+  readonly sandboxRuntime: 'auto' | 'docker' | 'bubblewrap';
   readonly version: string;
 }
 
@@ -180,8 +182,19 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     managedSettingsDir: parseManagedSettingsDir(env),
     dockerSocket: parseDockerSocket(env),
     sandboxCacheDir: parseSandboxCacheDir(env),
+    sandboxRuntime: parseSandboxRuntime(env),
     version: STEWARD_VERSION,
   });
+}
+
+function parseSandboxRuntime(env: Env): RuntimeConfig['sandboxRuntime'] {
+  const raw = envValue(env, 'STEWARD_SANDBOX_RUNTIME') ?? 'auto';
+  if (raw === 'auto' || raw === 'docker' || raw === 'bubblewrap') return raw;
+  throw new StewardError(
+    'INVALID_INPUT',
+    `STEWARD_SANDBOX_RUNTIME must be auto, docker or bubblewrap, got "${raw}"`,
+    { details: { variable: 'STEWARD_SANDBOX_RUNTIME' } },
+  );
 }
 
 function parseSandboxCacheDir(env: Env): string {

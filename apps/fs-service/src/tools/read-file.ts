@@ -124,6 +124,7 @@ export async function readFileTool(access: TaskAccess, request: ReadFileRequest)
       const extracted = await extractText(bytes, kind, {
         maxChars: READ_LIMITS.maxExtractedChars,
         timeoutMs: READ_LIMITS.extractTimeoutMs,
+        name: opened.name,
       });
       warnings.push(...extracted.warnings);
       if (extracted.truncated) {

@@ -55,7 +55,10 @@ export class RuntimeProbeService implements OnModuleInit {
       return now === 'none'
         ? {
             status: 'degraded',
-            detail: 'no sandbox runtime: install docker.io (and start dockerd) or bubblewrap',
+            detail:
+              this.config.sandboxRuntime === 'auto'
+                ? 'no sandbox runtime: install docker.io (and start dockerd) or bubblewrap'
+                : `the sandbox runtime ${this.config.sandboxRuntime} (STEWARD_SANDBOX_RUNTIME) is not available`,
           }
         : { status: 'ok', detail: now };
     });
@@ -63,11 +66,13 @@ export class RuntimeProbeService implements OnModuleInit {
 
   async current(): Promise<SandboxRuntime> {
     if (this.cached && Date.now() - this.cached.at < PROBE_TTL_MS) return this.cached.runtime;
-    const runtime: SandboxRuntime = (await this.dockerAnswers())
-      ? 'docker'
-      : (await bubblewrapWorks())
-        ? 'bubblewrap'
-        : 'none';
+    const wanted = this.config.sandboxRuntime;
+    const runtime: SandboxRuntime =
+      wanted !== 'bubblewrap' && (await this.dockerAnswers())
+        ? 'docker'
+        : wanted !== 'docker' && (await bubblewrapWorks())
+          ? 'bubblewrap'
+          : 'none';
     this.cached = { runtime, at: Date.now() };
     this.health.setSandboxRuntime(runtime);
     return runtime;
