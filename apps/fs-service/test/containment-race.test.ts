@@ -11,6 +11,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import { StewardError, type ErrorCode } from '@steward/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,6 +109,8 @@ function record(tally: Tally, error: unknown): void {
 
 async function readLoop(path: string, until: () => boolean, tally: Tally): Promise<void> {
   while (!until()) {
+    // The walk makes its calls synchronously: let the event loop see the swapper finish.
+    await nextTurn();
     try {
       const opened = await openInside(roots, path, { kind: 'read-file' });
       try {
@@ -126,6 +129,7 @@ async function readLoop(path: string, until: () => boolean, tally: Tally): Promi
 async function writeLoop(path: string, writer: number, until: () => boolean, tally: Tally): Promise<void> {
   const intent: OpenIntent = { kind: 'write-file' };
   for (let i = 0; !until(); i += 1) {
+    await nextTurn();
     try {
       const opened = await openInside(roots, path, intent);
       try {

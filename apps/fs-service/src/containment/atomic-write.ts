@@ -5,6 +5,7 @@ import path from 'node:path';
 import { StewardError } from '@steward/contracts';
 import { errnoCode, toStewardError } from './fs-errors.js';
 import { isWithin } from './path-rules.js';
+import type { FdHolder } from './descriptor.js';
 import { fdPath, type OpenedPath } from './safe-open.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
@@ -191,7 +192,7 @@ async function keepOwnershipAndMode(temp: FileHandle, previous: Stats): Promise<
  * Makes the rename durable. Best effort: the content is already fsynced, so after a crash the path
  * holds the old file or the new one whole either way.
  */
-async function syncFolder(parent: FileHandle): Promise<void> {
+async function syncFolder(parent: FdHolder): Promise<void> {
   const folder = await open(fdPath(parent), O_RDONLY | O_DIRECTORY).catch(() => undefined);
   if (folder === undefined) return;
   try {

@@ -1,7 +1,8 @@
-import { constants, type Stats } from 'node:fs';
-import { mkdir, open, readlink, stat, type FileHandle } from 'node:fs/promises';
+import { constants, mkdirSync, readlinkSync, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StewardError } from '@steward/contracts';
+import { type Descriptor, openDescriptor, type FdHolder } from './descriptor.js';
 import { errnoCode, toStewardError } from './fs-errors.js';
 import {
   isInsideStewardHome,
@@ -84,10 +85,10 @@ export interface OpenedPath {
   /** Relative to `root`, `/`-separated; `''` for the root itself. */
   readonly relativePath: string;
   readonly isRoot: boolean;
-  readonly fd: FileHandle | undefined;
+  readonly fd: Descriptor | undefined;
   readonly stats: Stats | undefined;
   readonly exists: boolean;
-  readonly parentFd: FileHandle;
+  readonly parentFd: Descriptor;
   readonly name: string;
   /** Folders this open created on the way (`createParents`), outermost first, as real paths. */
   readonly createdFolders: readonly string[];
@@ -98,7 +99,7 @@ export interface OpenedPath {
  * The path that reaches what `handle` refers to, or the entry `name` inside that folder, through the
  * descriptor rather than through a path that may have changed.
  */
-export function fdPath(handle: FileHandle, name?: string): string {
+export function fdPath(handle: FdHolder, name?: string): string {
   if (handle.fd < 0) throw new StewardError('INTERNAL', 'a containment descriptor was used after close');
   if (name === undefined) return `/proc/self/fd/${handle.fd}`;
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
@@ -125,11 +126,11 @@ export async function openInside(
   }
   const walk = new Walk(roots, requestedPath, intent, options);
   try {
-    return await walk.run(normalized);
+    return walk.run(normalized);
   } catch (error) {
     throw toStewardError(error, requestedPath);
   } finally {
-    await walk.dispose();
+    walk.dispose();
   }
 }
 
@@ -155,7 +156,7 @@ function requireProcFd(): Promise<void> {
 type Step =
   | { readonly kind: 'missing' }
   | { readonly kind: 'link'; readonly target: string; readonly stats: Stats }
-  | { readonly kind: 'object'; readonly handle: FileHandle; readonly stats: Stats }
+  | { readonly kind: 'object'; readonly handle: Descriptor; readonly stats: Stats }
   | { readonly kind: 'changed' };
 
 function isWriteIntent(kind: OpenIntentKind): boolean {
@@ -175,7 +176,7 @@ function describeKind(stats: Stats): string {
 
 /** One walk from a root to the requested object; owns every descriptor until it hands them over. */
 class Walk {
-  private dir: FileHandle | undefined;
+  private dir: Descriptor | undefined;
   private dirReal = '';
   private root = '';
   private hops = 0;
@@ -190,12 +191,12 @@ class Walk {
     private readonly options: OpenOptions,
   ) {}
 
-  async run(target: string): Promise<OpenedPath> {
-    let pending = await this.enter(target);
+  run(target: string): OpenedPath {
+    let pending = this.enter(target);
     for (;;) {
       const name = pending[0];
       if (name === undefined) return this.finishAtRoot();
-      const step = await this.look(name);
+      const step = this.look(name);
       if (step.kind === 'changed') {
         this.countRetry();
         continue;
@@ -204,35 +205,35 @@ class Walk {
         return this.finishAtLink(name, step.stats);
       }
       if (step.kind === 'link') {
-        pending = await this.enter(this.follow(step.target, pending.slice(1)));
+        pending = this.enter(this.follow(step.target, pending.slice(1)));
         continue;
       }
       if (pending.length === 1) return this.finish(name, step);
       if (step.kind === 'missing') {
-        await this.createParent(name, pending);
+        this.createParent(name, pending);
         continue;
       }
-      await this.descend(name, step.handle, step.stats);
+      this.descend(name, step.handle, step.stats);
       pending = pending.slice(1);
     }
   }
 
-  async dispose(): Promise<void> {
+  dispose(): void {
     const dir = this.dir;
     this.dir = undefined;
-    await dir?.close();
+    dir?.closeSync();
   }
 
   /** Starts (again) from the root holding `target`; returns the components still to walk. */
-  private async enter(target: string): Promise<string[]> {
+  private enter(target: string): string[] {
     const root = this.roots.rootOf(target);
     if (root === undefined) throw this.outside();
-    await this.dispose();
+    this.dispose();
     // The root path itself is trusted as connected (TaskRoots checked it is real); the check after
     // opening catches an ancestor swapped since then.
-    const handle = await open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    const handle = openDescriptor(root, O_PATH | O_DIRECTORY | O_NOFOLLOW);
     this.dir = handle;
-    const real = await readlink(fdPath(handle));
+    const real = readlinkSync(fdPath(handle));
     if (real !== root) {
       throw new StewardError(
         'OUTSIDE_ROOT',
@@ -244,34 +245,34 @@ class Walk {
     return pathComponents(relativeWithin(root, target));
   }
 
-  private currentDir(): FileHandle {
+  private currentDir(): Descriptor {
     if (this.dir === undefined) throw new StewardError('INTERNAL', 'containment walk has no folder open');
     return this.dir;
   }
 
   /** What sits at `name` in the current folder, seen through one O_PATH descriptor. */
-  private async look(name: string): Promise<Step> {
+  private look(name: string): Step {
     const dir = this.currentDir();
-    let handle: FileHandle;
+    let handle: Descriptor;
     try {
-      handle = await open(fdPath(dir, name), O_PATH | O_NOFOLLOW);
+      handle = openDescriptor(fdPath(dir, name), O_PATH | O_NOFOLLOW);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return { kind: 'missing' };
       throw error;
     }
     let stats: Stats;
     try {
-      stats = await handle.stat();
+      stats = handle.statSync();
     } catch (error) {
-      await handle.close();
+      handle.closeSync();
       throw error;
     }
     if (!stats.isSymbolicLink()) return { kind: 'object', handle, stats };
-    await handle.close();
+    handle.closeSync();
     try {
       // Whatever link sits there when we read it is judged on its own target, so a swap between
       // the fstat and this read cannot lead anywhere unchecked.
-      return { kind: 'link', target: await readlink(fdPath(dir, name)), stats };
+      return { kind: 'link', target: readlinkSync(fdPath(dir, name)), stats };
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EINVAL' || code === 'ENOENT') return { kind: 'changed' };
@@ -296,7 +297,7 @@ class Walk {
     return path.posix.join(resolved, ...rest);
   }
 
-  private async descend(name: string, handle: FileHandle, stats: Stats): Promise<void> {
+  private descend(name: string, handle: Descriptor, stats: Stats): void {
     try {
       if (!stats.isDirectory()) {
         throw new StewardError(
@@ -304,17 +305,17 @@ class Walk {
           `${this.requested}: ${name} is ${describeKind(stats)}, not a folder`,
         );
       }
-      const real = await this.verify(handle);
-      await this.dispose();
+      const real = this.verify(handle);
+      this.dispose();
       this.dir = handle;
       this.dirReal = real;
     } catch (error) {
-      await handle.close();
+      handle.closeSync();
       throw error;
     }
   }
 
-  private async createParent(name: string, pending: readonly string[]): Promise<void> {
+  private createParent(name: string, pending: readonly string[]): void {
     if (!isWriteIntent(this.intent.kind) || this.intent.createParents !== true) {
       throw new StewardError(
         'NOT_FOUND',
@@ -331,7 +332,7 @@ class Walk {
       );
     }
     try {
-      await mkdir(fdPath(this.currentDir(), name), 0o777);
+      mkdirSync(fdPath(this.currentDir(), name), 0o777);
       this.createdFolders.push(path.posix.join(this.dirReal, name));
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
@@ -340,18 +341,18 @@ class Walk {
   }
 
   /** The real path the kernel reports for an open descriptor, which must still be inside the root. */
-  private async verify(handle: FileHandle): Promise<string> {
-    const real = await readlink(fdPath(handle));
+  private verify(handle: Descriptor): string {
+    const real = readlinkSync(fdPath(handle));
     if (!isWithin(this.root, real)) throw this.outside();
     return real;
   }
 
-  private async finishAtRoot(): Promise<OpenedPath> {
+  private finishAtRoot(): OpenedPath {
     const root = this.currentDir();
-    const stats = await root.stat();
+    const stats = root.statSync();
     this.checkKind(stats);
     this.checkPolicy(this.root, isWriteIntent(this.intent.kind));
-    const fd = await this.reopen(root, stats);
+    const fd = this.reopen(root, stats);
     return this.result({ realPath: this.root, name: '.', fd, stats });
   }
 
@@ -362,7 +363,7 @@ class Walk {
     return this.result({ realPath, name, fd: undefined, stats });
   }
 
-  private async finish(name: string, step: Exclude<Step, { kind: 'link' | 'changed' }>): Promise<OpenedPath> {
+  private finish(name: string, step: Exclude<Step, { kind: 'link' | 'changed' }>): OpenedPath {
     const kind = this.intent.kind;
     if (step.kind === 'missing') {
       if (kind === 'read-file' || kind === 'list-dir') {
@@ -373,9 +374,9 @@ class Walk {
       return this.result({ realPath, name, fd: undefined, stats: undefined });
     }
     const { handle, stats } = step;
-    let fd: FileHandle | undefined;
+    let fd: Descriptor | undefined;
     try {
-      const realPath = await this.verify(handle);
+      const realPath = this.verify(handle);
       if (stats.nlink === 0) {
         throw new StewardError('NOT_FOUND', `${this.requested} was deleted while being opened`);
       }
@@ -387,13 +388,13 @@ class Walk {
           `${this.requested} has ${stats.nlink} hard links; writing it would change the other names too`,
         );
       }
-      fd = await this.reopen(handle, stats);
+      fd = this.reopen(handle, stats);
       return this.result({ realPath, name, fd, stats });
     } catch (error) {
-      await fd?.close();
+      fd?.closeSync();
       throw error;
     } finally {
-      await handle.close();
+      handle.closeSync();
     }
   }
 
@@ -459,10 +460,10 @@ class Walk {
    * A readable descriptor on the very inode the O_PATH descriptor names (reopening the magic link
    * involves no further lookup). Only regular files and folders get one.
    */
-  private async reopen(handle: FileHandle, stats: Stats): Promise<FileHandle | undefined> {
+  private reopen(handle: Descriptor, stats: Stats): Descriptor | undefined {
     if (!stats.isFile() && !stats.isDirectory()) return undefined;
     try {
-      return await open(fdPath(handle), O_RDONLY | (stats.isDirectory() ? O_DIRECTORY : 0));
+      return openDescriptor(fdPath(handle), O_RDONLY | (stats.isDirectory() ? O_DIRECTORY : 0));
     } catch (error) {
       const code = errnoCode(error);
       const mustRead = this.intent.kind === 'read-file' || this.intent.kind === 'list-dir';
@@ -474,7 +475,7 @@ class Walk {
   private result(found: {
     realPath: string;
     name: string;
-    fd: FileHandle | undefined;
+    fd: Descriptor | undefined;
     stats: Stats | undefined;
   }): OpenedPath {
     const parentFd = this.currentDir();
@@ -496,7 +497,8 @@ class Walk {
       async close() {
         if (closed) return;
         closed = true;
-        await Promise.all([fd?.close(), parentFd.close()]);
+        fd?.closeSync();
+        parentFd.closeSync();
       },
     };
   }

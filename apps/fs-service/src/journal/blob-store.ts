@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { ReadableFd } from '../containment/descriptor.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_NOFOLLOW } = constants;
 const CHUNK_BYTES = 1024 * 1024;
@@ -23,7 +24,7 @@ export class BlobStore {
   }
 
   /** Copies what `handle` holds (from offset 0) into the store. */
-  async storeFrom(handle: FileHandle): Promise<StoredBlob> {
+  async storeFrom(handle: ReadableFd): Promise<StoredBlob> {
     return this.storeWith(async (sink, hash) => {
       const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
       let position = 0;
@@ -95,7 +96,7 @@ export class BlobStore {
 }
 
 /** sha256 of what `handle` holds, read positionally from offset 0. */
-export async function hashHandle(handle: FileHandle): Promise<string> {
+export async function hashHandle(handle: ReadableFd): Promise<string> {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let position = 0;

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
+import type { ReadableFd } from '../containment/descriptor.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { StewardError } from '@steward/contracts';
 import type { TaskAccess } from '../access/fs-access.js';
@@ -221,7 +222,7 @@ export class FileChanges {
     opened: OpenedPath,
   ): Promise<{ blob: string; mode: number; expected: ExpectedPrevious } | undefined> {
     if (!opened.exists) return undefined;
-    const handle: FileHandle | undefined = opened.fd;
+    const handle: ReadableFd | undefined = opened.fd;
     if (handle === undefined) {
       throw new StewardError(
         'DENIED_BY_POLICY',

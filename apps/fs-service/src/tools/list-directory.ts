@@ -1,11 +1,12 @@
 import { constants, type Dirent } from 'node:fs';
-import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TaskAccess } from '../access/fs-access.js';
 import { isInsideStewardHome } from '../containment/path-rules.js';
 import { fdPath } from '../containment/safe-open.js';
 import { ALWAYS_IGNORED_DIRECTORIES } from '../search/ignore-rules.js';
 import { comparePaths } from '../search/path-order.js';
+import type { FdHolder } from '../containment/descriptor.js';
 import { formatBytes, withOpened } from './opened.js';
 
 /** Entries one listing returns at most; the rest is counted and marked. */
@@ -47,7 +48,7 @@ export async function listDirectoryTool(
     const root = opened.root;
     const home = access.open.stewardHome;
     const walk = async (
-      folder: FileHandle,
+      folder: FdHolder,
       folderPath: string,
       relative: string,
       level: number,

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StewardError } from '@steward/contracts';
 import { errnoCode } from '../containment/fs-errors.js';
+import type { FdHolder } from '../containment/descriptor.js';
 import { fdPath } from '../containment/safe-open.js';
 
 /*
@@ -60,7 +61,7 @@ export function kindOf(stats: Stats): TreeEntryKind {
 }
 
 /** Opens folder `name` inside `parent` without following a link, for reading its entries. */
-async function openFolder(parent: FileHandle, name: string): Promise<FileHandle> {
+async function openFolder(parent: FdHolder, name: string): Promise<FileHandle> {
   return open(fdPath(parent, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
@@ -69,7 +70,7 @@ async function openFolder(parent: FileHandle, name: string): Promise<FileHandle>
  * entries with TOO_LARGE: a delete the person approves must be one they could be shown.
  */
 export async function scanTree(
-  parent: FileHandle,
+  parent: FdHolder,
   name: string,
   shownPath: string,
   maxEntries: number,
@@ -82,7 +83,7 @@ export async function scanTree(
   let files = 0;
   let folders = 0;
   let bytes = 0;
-  const visit = async (dir: FileHandle, entryName: string, shown: string): Promise<void> => {
+  const visit = async (dir: FdHolder, entryName: string, shown: string): Promise<void> => {
     const stats = await lstat(fdPath(dir, entryName));
     const kind = kindOf(stats);
     if (total >= maxEntries) {
@@ -121,9 +122,9 @@ export async function scanTree(
  * is copied and then the original removed; FIFOs, sockets and devices are refused then.
  */
 export async function moveEntry(
-  fromParent: FileHandle,
+  fromParent: FdHolder,
   fromName: string,
-  toParent: FileHandle,
+  toParent: FdHolder,
   toName: string,
 ): Promise<void> {
   try {
@@ -143,9 +144,9 @@ export async function moveEntry(
 
 /** Copies an entry (a file, a link, or a folder with all it holds), keeping modes and times. */
 export async function copyTree(
-  fromParent: FileHandle,
+  fromParent: FdHolder,
   fromName: string,
-  toParent: FileHandle,
+  toParent: FdHolder,
   toName: string,
 ): Promise<void> {
   const source = fdPath(fromParent, fromName);
@@ -208,7 +209,7 @@ async function copyFile(source: string, target: string, stats: Stats): Promise<v
 }
 
 /** Removes an entry and, for a folder, everything in it, without following links. */
-export async function removeTree(parent: FileHandle, name: string): Promise<void> {
+export async function removeTree(parent: FdHolder, name: string): Promise<void> {
   const target = fdPath(parent, name);
   let stats: Stats;
   try {
