@@ -6,6 +6,7 @@ import { helpText } from './cli/help.js';
 import { doctorCommand } from './commands/doctor.command.js';
 import { downCommand } from './commands/down.command.js';
 import { policyShowCommand } from './commands/policy.command.js';
+import { sandboxBuildCommand } from './commands/sandbox.command.js';
 import { statusCommand } from './commands/status.command.js';
 import { superviseCommand } from './commands/supervise.command.js';
 import { testCommand } from './commands/test.command.js';
@@ -29,6 +30,8 @@ async function runCommand(command: Command): Promise<ExitCode> {
       return doctorCommand({ json: command.json });
     case 'policy-show':
       return policyShowCommand({ json: command.json });
+    case 'sandbox-build':
+      return sandboxBuildCommand({ office: command.office, force: command.force, json: command.json });
     case 'supervise':
       return superviseCommand();
     case 'test':

@@ -27,6 +27,29 @@ describe('parseArgs', () => {
     expect(parseArgs(['supervise'])).toEqual({ kind: 'supervise' });
   });
 
+  it('parses sandbox build with any of its flags, in any position', () => {
+    expect(parseArgs(['sandbox', 'build'])).toEqual({
+      kind: 'sandbox-build',
+      office: false,
+      force: false,
+      json: false,
+    });
+    expect(parseArgs(['sandbox', 'build', '--office', '--force', '--json'])).toEqual({
+      kind: 'sandbox-build',
+      office: true,
+      force: true,
+      json: true,
+    });
+    expect(parseArgs(['sandbox', '--office', 'build'])).toEqual({
+      kind: 'sandbox-build',
+      office: true,
+      force: false,
+      json: false,
+    });
+    expect(parseArgs(['sandbox', 'build', '--help'])).toEqual({ kind: 'help', topic: 'sandbox' });
+    expect(parseArgs(['help', 'sandbox'])).toEqual({ kind: 'help', topic: 'sandbox' });
+  });
+
   it('answers help and version requests in every spelling', () => {
     expect(parseArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseArgs(['-h'])).toEqual({ kind: 'help' });
@@ -51,6 +74,12 @@ describe('parseArgs', () => {
       [['policy', 'edit'], /unknown subcommand "policy edit"/],
       [['policy', 'show', 'extra'], /unexpected argument "extra"/],
       [['help', 'nothing'], /unknown command "nothing"/],
+      [['sandbox'], /"sandbox" needs a subcommand: sandbox build/],
+      [['sandbox', 'rebuild'], /unknown subcommand "sandbox rebuild"/],
+      [['sandbox', 'build', 'now'], /unexpected argument "now"/],
+      [['sandbox', 'build', '--detach'], /unknown flag --detach for "sandbox"/],
+      [['sandbox', 'build', '--office=yes'], /takes no value/],
+      [['up', '--office'], /unknown flag --office for "up"/],
     ];
     for (const [argv, message] of cases) {
       const error = usageError(argv);

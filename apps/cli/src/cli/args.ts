@@ -9,9 +9,24 @@ export type Command =
   | { readonly kind: 'doctor'; readonly json: boolean }
   | { readonly kind: 'policy-show'; readonly json: boolean }
   | { readonly kind: 'supervise' }
-  | { readonly kind: 'test'; readonly quick: boolean; readonly setup: boolean };
+  | { readonly kind: 'test'; readonly quick: boolean; readonly setup: boolean }
+  | {
+      readonly kind: 'sandbox-build';
+      readonly office: boolean;
+      readonly force: boolean;
+      readonly json: boolean;
+    };
 
-export const COMMAND_NAMES = ['up', 'down', 'status', 'doctor', 'policy', 'supervise', 'test'] as const;
+export const COMMAND_NAMES = [
+  'up',
+  'down',
+  'status',
+  'doctor',
+  'policy',
+  'sandbox',
+  'supervise',
+  'test',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 function isCommandName(value: string): value is CommandName {
@@ -27,6 +42,7 @@ const FLAGS: Readonly<Record<CommandName, readonly string[]>> = {
   status: ['--json'],
   doctor: ['--json'],
   policy: ['--json'],
+  sandbox: ['--office', '--force', '--json'],
   supervise: [],
   test: ['--quick', '--no-setup'],
 };
@@ -92,6 +108,18 @@ export function parseArgs(argv: readonly string[]): Command {
       if (sub !== 'show') throw new UsageError(`unknown subcommand "policy ${sub}"`);
       noPositionals(first, extra);
       return { kind: 'policy-show', json: flags.has('--json') };
+    }
+    case 'sandbox': {
+      const [sub, ...extra] = positionals;
+      if (sub === undefined) throw new UsageError('"sandbox" needs a subcommand: sandbox build');
+      if (sub !== 'build') throw new UsageError(`unknown subcommand "sandbox ${sub}"`);
+      noPositionals(first, extra);
+      return {
+        kind: 'sandbox-build',
+        office: flags.has('--office'),
+        force: flags.has('--force'),
+        json: flags.has('--json'),
+      };
     }
     case 'supervise':
       noPositionals(first, positionals);

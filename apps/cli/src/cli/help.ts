@@ -11,6 +11,8 @@ Commands:
   status [--json]      Show each process, its pid and its health.
   doctor [--json]      Check this machine's requirements and print how to install what is missing.
   policy show [--json] Print the policy in force and where each value comes from.
+  sandbox build [--office] [--force] [--json]
+                       Build the sandbox image (Debian packages, offline from a mirror; root).
   test [--quick]       Set up what the tests need, then lint, type check and run every test.
   help [command]       Show help for a command.
 
@@ -25,6 +27,8 @@ Environment:
   STEWARD_METRICS_PORT_BASE    First Prometheus port (default 9464); 0 turns metrics endpoints off.
   STEWARD_MANAGED_SETTINGS_DIR A folder to read managed (organization) policy from instead of the system one.
   OTEL_EXPORTER_OTLP_ENDPOINT  Where to send traces and metrics (OTLP over HTTP).
+  STEWARD_SANDBOX_CACHE        Where sandbox images are kept (default ~/.cache/steward/sandbox).
+  STEWARD_SANDBOX_BUILD        "skip" keeps up and test from building a missing sandbox image.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not running (status).`;
 
@@ -34,7 +38,9 @@ const COMMANDS: Readonly<Record<CommandName, string>> = {
 Checks the machine (as "steward doctor" does; on Debian/Ubuntu as root it installs missing required
 packages with apt-get), writes fresh bus credentials into $STEWARD_HOME/run, starts nats-server and
 the six services under a supervisor that restarts any that exit, waits until every service reports
-ok (at most 90 s) and prints the address to open, with its token.
+ok (at most 90 s) and prints the address to open, with its token. Before starting, it makes sure
+the sandbox image is built (as "steward sandbox build" does; only as root, and not when
+STEWARD_SANDBOX_BUILD=skip) and imported into Docker when the engine runs.
 
 Options:
   -d, --detach   Run the supervisor in the background and return once the stack is healthy.
@@ -63,11 +69,27 @@ environment, settings.json, default), with any errors and warnings.`,
 Sets up this machine as "steward up" does, plus what the tests use (Docker engine running,
 Chromium, ripgrep; on Debian/Ubuntu as root they are installed with apt-get and dockerd is started),
 then runs ESLint, the type check, and the unit, integration and end-to-end tests against real
-nats-server, SQLite, Docker/bubblewrap and Chromium. Exit code 1 when any step fails.
+nats-server, SQLite, Docker/bubblewrap and Chromium. Unless --quick, it first makes sure the
+sandbox image is built, as "steward up" does. Exit code 1 when any step fails.
 
 Options:
   --quick      Lint, type check and unit tests only.
   --no-setup   Do not check or install system packages.`,
+  sandbox: `Usage: steward sandbox build [--office] [--force] [--json]
+
+Builds the root file system sandboxed code runs in: a minimal Debian 12 (debootstrap, then
+apt-get from the mirror this machine's apt sources use) with Python 3 (pandas, openpyxl,
+python-docx, matplotlib, reportlab, Pillow), Node.js 18 with docx, pptxgenjs, exceljs and pdf-lib,
+poppler-utils and fonts. It is kept in $STEWARD_SANDBOX_CACHE (default
+~/.cache/steward/sandbox)/<version>, shared by every STEWARD_HOME; the version is a hash of the
+recipe, so an unchanged recipe is built once. When a Docker engine answers, the same tree is
+imported as the image steward-sandbox:<version>. Needs root on Linux; installs debootstrap with
+apt-get when it is missing.
+
+Options:
+  --office   Add headless LibreOffice (Calc, Writer, Impress) for recalculation and conversions.
+  --force    Build again even when this version is built, and import it into Docker again.
+  --json     Print the manifest (version, size, packages, npm, dockerImage, …) on stdout.`,
   supervise: `Usage: steward supervise
 
 Internal: the supervisor "steward up --detach" runs in the background. It expects the files

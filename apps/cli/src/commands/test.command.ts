@@ -7,6 +7,8 @@ import { REPO_ROOT } from '../cli/repo-root.js';
 import { systemProbes } from '../doctor/probes.js';
 import { formatDoctorReport } from '../doctor/requirements.js';
 import { prepareTestMachine } from '../doctor/test-machine.js';
+import { ensureSandboxImage } from '../sandbox/ensure-sandbox.js';
+import { sandboxBuildMode } from '../sandbox/sandbox.config.js';
 import { say } from './output.js';
 
 interface Step {
@@ -87,6 +89,14 @@ export async function testCommand(options: { quick: boolean; setup: boolean }): 
     const config = loadRuntimeConfig();
     const report = await prepareTestMachine(systemProbes, config.dockerSocket, say);
     say(formatDoctorReport(report));
+  }
+  // The integration and end-to-end tests run code in the real image; building it inside a test
+  // would blow the test's timeout on a fresh machine.
+  if (!options.quick) {
+    await ensureSandboxImage(loadRuntimeConfig(), say, {
+      mode: sandboxBuildMode(),
+      installTools: options.setup,
+    });
   }
   mkdirSync(REPORTS, { recursive: true });
   const steps = options.quick ? FULL.slice(0, 4) : FULL;

@@ -10,6 +10,8 @@ import { prepareHome } from '../home/prepare-home.js';
 import { ensureUiToken, readUiToken, uiAddress, writeBusSecrets } from '../home/secrets.js';
 import { isAlive } from '../process/pid-files.js';
 import { acceptsConnections, isPortFree } from '../process/ports.js';
+import { ensureSandboxImage } from '../sandbox/ensure-sandbox.js';
+import { sandboxBuildMode } from '../sandbox/sandbox.config.js';
 import { readStackState } from '../stack/stack-state.js';
 import { stopStack } from '../stack/stop-stack.js';
 import { spawnDetachedSupervisor } from '../supervisor/detach.js';
@@ -134,6 +136,7 @@ export async function upCommand(options: { readonly detach: boolean }): Promise<
   assertServicesBuilt(SERVICE_NAMES);
   refuseIfRunning(config);
   await refuseIfPortsTaken(config);
+  await ensureSandboxImage(config, say, { mode: sandboxBuildMode(), installTools: true });
   prepareHome(config.paths);
   writeBusSecrets(config);
   const token = ensureUiToken(config.paths);

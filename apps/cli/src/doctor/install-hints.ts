@@ -1,4 +1,5 @@
-export type RequirementId = 'node' | 'nats-server' | 'docker' | 'bubblewrap' | 'chromium' | 'ripgrep';
+export type RequirementId =
+  'node' | 'nats-server' | 'docker' | 'bubblewrap' | 'debootstrap' | 'chromium' | 'ripgrep';
 
 export interface InstallHint {
   readonly debian: readonly string[];
@@ -17,6 +18,7 @@ export const INSTALL_HINTS: Readonly<Record<RequirementId, InstallHint>> = {
   'nats-server': { debian: ['sudo apt-get install -y nats-server'], macos: ['brew install nats-server'] },
   docker: { debian: ['sudo apt-get install -y docker.io'], macos: ['brew install --cask docker'] },
   bubblewrap: { debian: ['sudo apt-get install -y bubblewrap'], macos: [] },
+  debootstrap: { debian: ['sudo apt-get install -y debootstrap'], macos: [] },
   chromium: { debian: ['sudo apt-get install -y chromium'], macos: ['brew install --cask chromium'] },
   ripgrep: { debian: ['sudo apt-get install -y ripgrep'], macos: ['brew install ripgrep'] },
 };

@@ -13,6 +13,7 @@ interface Machine {
 const INSTALLED: Record<string, RunOutcome> = {
   'nats-server': { kind: 'ok', output: 'nats-server: v2.9.10' },
   bwrap: { kind: 'ok', output: '' },
+  debootstrap: { kind: 'ok', output: 'debootstrap 1.0.128+nmu2+deb12u2' },
   docker: { kind: 'ok', output: 'Docker version 20.10' },
   chromium: { kind: 'ok', output: 'Chromium 156' },
   rg: { kind: 'ok', output: 'ripgrep 13.0.0' },
@@ -100,6 +101,23 @@ describe('checkRequirements', () => {
     expect(text).toContain('sudo apt-get install -y chromium');
     expect(text).toContain('sudo apt-get install -y ripgrep');
     expect(text).toContain('brew install ripgrep');
+  });
+
+  it('reports debootstrap as optional, found in /usr/sbin when PATH lacks it', async () => {
+    const inSbin = await checkRequirements(
+      probes({
+        commands: {
+          debootstrap: missing,
+          '/usr/sbin/debootstrap': { kind: 'ok', output: 'debootstrap 1.0.128' },
+        },
+      }),
+    );
+    expect(inSbin.findings.find((f) => f.id === 'debootstrap')?.ok).toBe(true);
+    const absent = await checkRequirements(probes({ commands: { debootstrap: missing } }));
+    expect(absent.ok).toBe(true);
+    expect(formatDoctorReport(absent)).toContain('sudo apt-get install -y debootstrap');
+    const mac = await checkRequirements(probes({ platform: 'darwin', docker: 'ok' }));
+    expect(mac.findings.find((f) => f.id === 'debootstrap')?.detail).toBe('Linux only');
   });
 
   it('requires Node.js 20.19 or newer', async () => {

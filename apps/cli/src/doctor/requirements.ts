@@ -121,6 +121,23 @@ async function dockerFinding(probes: Probes, socket: string): Promise<Finding> {
   };
 }
 
+/** `steward sandbox build` installs it itself when run as root, so it is never a blocker. */
+function debootstrapFinding(probes: Probes): Promise<Finding> {
+  const base = {
+    id: 'debootstrap',
+    label: 'debootstrap',
+    need: 'optional',
+    purpose: 'builds the sandbox image: steward sandbox build',
+  } as const;
+  if (probes.platform !== 'linux')
+    return Promise.resolve({ ...base, ok: false, present: false, detail: 'Linux only' });
+  // A person's PATH on Debian lacks /usr/sbin, where it lives.
+  return commandFinding(probes, base, [
+    ['debootstrap', ['--version']],
+    ['/usr/sbin/debootstrap', ['--version']],
+  ]);
+}
+
 /**
  * Checks everything Steward needs or can use on this machine. Never throws. `dockerSocket` is
  * the one vm-service will use (DOCKER_HOST, through the runtime config).
@@ -130,7 +147,7 @@ export async function checkRequirements(
   dockerSocket = DEFAULT_DOCKER_SOCKET,
 ): Promise<DoctorReport> {
   const node = nodeFinding(probes);
-  const [nats, docker, bwrap, chromium, ripgrep] = await Promise.all([
+  const [nats, docker, bwrap, debootstrap, chromium, ripgrep] = await Promise.all([
     commandFinding(
       probes,
       { id: 'nats-server', label: 'nats-server', need: 'required', purpose: 'the message bus' },
@@ -157,6 +174,7 @@ export async function checkRequirements(
           present: false,
           detail: 'Linux only; use Docker on this system',
         }),
+    debootstrapFinding(probes),
     commandFinding(
       probes,
       { id: 'chromium', label: 'Chromium', need: 'optional', purpose: 'browser tests' },
@@ -172,7 +190,7 @@ export async function checkRequirements(
       [['rg', ['--version']]],
     ),
   ]);
-  return summarize([node, nats, docker, bwrap, chromium, ripgrep]);
+  return summarize([node, nats, docker, bwrap, debootstrap, chromium, ripgrep]);
 }
 
 export function summarize(findings: readonly Finding[]): DoctorReport {
