@@ -6,7 +6,7 @@
 //
 // Plain JavaScript for the Node.js of the sandbox image (Debian's, 18 or later); no dependencies.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const SHELL = '/bin/bash';
@@ -118,13 +118,40 @@ function killEverythingElse() {
   }
 }
 
+/**
+ * Removes what `dir` holds on the file system `dev`, never crossing into another one: a connected
+ * folder may be mounted under /tmp, and it is the person's, not scratch space.
+ */
+function removeWithin(dir, dev) {
+  for (const name of readdirSync(dir)) {
+    const entry = `${dir}/${name}`;
+    let info;
+    try {
+      info = lstatSync(entry);
+    } catch {
+      continue;
+    }
+    if (info.dev !== dev) continue;
+    try {
+      if (info.isDirectory()) {
+        removeWithin(entry, dev);
+        rmdirSync(entry);
+      } else {
+        unlinkSync(entry);
+      }
+    } catch {
+      // Held by a mount below it, or gone already.
+    }
+  }
+}
+
 /** A full /tmp would break every later command of the task: empty it and say so. */
 function relieveTmp(notes) {
   try {
     const stats = statfsSync(TMP);
     const used = 1 - stats.bavail / stats.blocks;
     if (stats.blocks === 0 || used < TMP_FULL_RATIO) return;
-    for (const name of readdirSync(TMP)) rmSync(`${TMP}/${name}`, { recursive: true, force: true });
+    removeWithin(TMP, lstatSync(TMP).dev);
     notes.push(`/tmp was full (${Math.round(used * 100)}%); it has been emptied`);
   } catch {
     // /tmp is not a separate file system here.

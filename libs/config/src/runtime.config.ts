@@ -48,7 +48,8 @@ export interface RuntimeConfig {
   readonly dockerSocket: string;
   /**
    * Where sandbox root filesystems are built and kept, shared by every STEWARD_HOME of the user
-   * (`STEWARD_SANDBOX_CACHE`, else `$XDG_CACHE_HOME/steward/sandbox`, else `~/.cache/steward/sandbox`).
+   * (`STEWARD_SANDBOX_CACHE`, else `/var/cache/steward/sandbox` for root, else
+   * `$XDG_CACHE_HOME/steward/sandbox`, else `~/.cache/steward/sandbox`).
    */
   readonly sandboxCacheDir: string;
   /** `STEWARD_SANDBOX_RUNTIME`: `auto` (Docker when reachable, else bubblewrap) or one of them only. */
@@ -197,9 +198,16 @@ function parseSandboxRuntime(env: Env): RuntimeConfig['sandboxRuntime'] {
   );
 }
 
+/**
+ * Root's own cache (`/root/.cache`) is closed to everyone else, but a sandbox started by root runs
+ * as the folders' owner and must read its root file system: root keeps it in `/var/cache`.
+ */
+const ROOT_SANDBOX_CACHE = '/var/cache/steward/sandbox';
+
 function parseSandboxCacheDir(env: Env): string {
   const explicit = envValue(env, 'STEWARD_SANDBOX_CACHE');
   if (explicit !== undefined) return resolve(expandHome(explicit));
+  if (process.getuid?.() === 0) return ROOT_SANDBOX_CACHE;
   const xdg = envValue(env, 'XDG_CACHE_HOME');
   const cacheHome = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
   return join(cacheHome, 'steward', 'sandbox');

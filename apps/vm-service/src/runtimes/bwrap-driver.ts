@@ -40,6 +40,7 @@ export class BwrapDriver implements SandboxDriver {
       {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', [OWNER_ENV]: this.owner },
+        ...(spec.hostUser === undefined ? {} : { uid: spec.hostUser.uid, gid: spec.hostUser.gid }),
       },
     );
     const pid = child.pid;

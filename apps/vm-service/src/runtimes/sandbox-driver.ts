@@ -41,8 +41,14 @@ export interface SandboxSpec {
   readonly image: SandboxImage;
   /** Host folder holding agent.mjs. */
   readonly agentDir: string;
+  /** The user commands run as, inside. */
   readonly uid: number;
   readonly gid: number;
+  /**
+   * bubblewrap only: the host user to start it as when Steward runs as root and the folders belong
+   * to someone else, so what the sandbox creates belongs to them.
+   */
+  readonly hostUser?: { readonly uid: number; readonly gid: number };
   readonly limits: SandboxLimits;
   /** The whole environment of the agent and its commands: never a secret. */
   readonly env: Readonly<Record<string, string>>;

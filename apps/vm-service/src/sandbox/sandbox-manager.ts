@@ -16,6 +16,7 @@ import {
   type SandboxImage,
 } from '../runtimes/sandbox-driver.js';
 import { RuntimeProbeService } from './runtime-probe.service.js';
+import { installAgent } from './agent-install.js';
 import { locateSandboxImage } from './sandbox-image.js';
 
 /** Bytes of each stream kept from the start and from the end of a command. */
@@ -63,6 +64,7 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   private readonly owner: string;
   private readonly drivers: { docker: DockerDriver; bubblewrap: BwrapDriver };
   private readonly cancelled = new Set<string>();
+  private agentFolder: Promise<string> | undefined;
   /** What a command sees: the sandbox's own environment, without the agent's marker. */
   private readonly commandEnv = new WeakMap<Sandbox, Record<string, string>>();
 
@@ -79,6 +81,10 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    this.agentFolder = installAgent(this.config.sandboxCacheDir);
+    this.agentFolder.catch((error: unknown) =>
+      this.log.error(`the sandbox agent could not be installed: ${String(error)}`),
+    );
     const runtime = await this.probe.current();
     const reaped =
       (runtime === 'docker' ? await this.drivers.docker.reapOrphans().catch(() => 0) : 0) +
@@ -227,14 +233,13 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
         { retryable: false },
       );
     }
-    const { uid, gid } = await this.userFor(runtime, task.folders);
+    const user = await this.userFor(runtime, task.folders);
     const sandbox = await driver.start({
       taskId: task.taskId,
       folders: task.folders,
       image,
-      agentDir: this.agentDir(),
-      uid,
-      gid,
+      agentDir: await (this.agentFolder ??= installAgent(this.config.sandboxCacheDir)),
+      ...user,
       limits: DEFAULT_LIMITS,
       env: this.sandboxEnv(image),
     });
@@ -269,26 +274,28 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Commands run as the person running Steward, so what they create belongs to them — never as
-   * root: under root, Docker uses the owner of the task's first folder (refused if that is root
-   * too), and bubblewrap maps an unprivileged user inside onto root outside.
+   * root. Under root, the sandbox takes the owner of the task's first folder (bubblewrap is started
+   * as that user); for a folder root owns, bubblewrap maps an unprivileged user inside onto root
+   * outside, and Docker, which cannot, refuses.
    */
   private async userFor(
     runtime: SandboxRuntimeName,
     folders: readonly string[],
-  ): Promise<{ uid: number; gid: number }> {
+  ): Promise<{ uid: number; gid: number; hostUser?: { uid: number; gid: number } }> {
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
     if (uid !== 0) return { uid, gid };
-    if (runtime === 'bubblewrap') return { uid: BWRAP_UID_UNDER_ROOT, gid: BWRAP_UID_UNDER_ROOT };
     const owner = await lstat(folders[0] ?? '/');
-    if (owner.uid === 0) {
-      throw new StewardError(
-        'DENIED_BY_POLICY',
-        `Steward runs as root and ${folders[0]} belongs to root; sandboxed commands never run as root. ` +
-          'Run Steward as the person whose files these are, or connect a folder they own.',
-      );
+    if (owner.uid !== 0) {
+      const user = { uid: owner.uid, gid: owner.gid };
+      return runtime === 'bubblewrap' ? { ...user, hostUser: user } : user;
     }
-    return { uid: owner.uid, gid: owner.gid };
+    if (runtime === 'bubblewrap') return { uid: BWRAP_UID_UNDER_ROOT, gid: BWRAP_UID_UNDER_ROOT };
+    throw new StewardError(
+      'DENIED_BY_POLICY',
+      `Steward runs as root and ${folders[0]} belongs to root; sandboxed commands never run as root. ` +
+        'Run Steward as the person whose files these are, or connect a folder they own.',
+    );
   }
 
   private sandboxEnv(image: SandboxImage): Record<string, string> {
@@ -336,11 +343,6 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       throw new StewardError('DENIED_BY_POLICY', `your organization does not allow connecting ${folder}`);
     }
     return real;
-  }
-
-  private agentDir(): string {
-    // dist/sandbox/sandbox-manager.js → apps/vm-service/sandbox-agent
-    return path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'sandbox-agent');
   }
 }
 
