@@ -54,7 +54,7 @@ describe.runIf(dockerRunning())('a live Docker sandbox', () => {
     expect(ids).toHaveLength(1);
     const [info] = JSON.parse(execFileSync('docker', ['inspect', ids[0]!], { encoding: 'utf8' })) as [
       {
-        Config: { User: string; Env: string[] };
+        Config: { User: string; Env: string[]; NetworkDisabled?: boolean };
         HostConfig: Record<string, unknown> & {
           CapDrop: string[];
           CapAdd: string[] | null;
@@ -79,7 +79,9 @@ describe.runIf(dockerRunning())('a live Docker sandbox', () => {
     expect(host.MemorySwap).toBe(host.Memory);
     expect(host.NanoCpus).toBeGreaterThan(0);
     expect(host.NetworkMode).toBe('none');
-    expect(Object.keys(info.NetworkSettings.Networks)).toEqual(['none']);
+    // Networking is disabled outright: not even the `none` network is attached.
+    expect(Object.keys(info.NetworkSettings.Networks).filter((name) => name !== 'none')).toEqual([]);
+    expect(info.Config.NetworkDisabled).toBe(true);
     for (const mode of ['PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode']) {
       expect(String(host[mode] ?? ''), mode).not.toBe('host');
     }

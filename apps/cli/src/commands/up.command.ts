@@ -81,6 +81,15 @@ async function reportNotHealthy(
   }
 }
 
+/** Running, but not fully: say which services and where to look. */
+function reportDegraded(degraded: readonly string[]): void {
+  if (degraded.length === 0) return;
+  say(
+    `Running with ${degraded.join(', ')} degraded (for example, no sandbox runtime: commands are refused). ` +
+      'Run "steward status" to see why.',
+  );
+}
+
 async function upDetached(config: RuntimeConfig, token: string): Promise<ExitCode> {
   const pid = spawnDetachedSupervisor(config);
   say(`Starting Steward in the background (supervisor pid ${pid}, home ${config.paths.home})…`);
@@ -90,6 +99,7 @@ async function upDetached(config: RuntimeConfig, token: string): Promise<ExitCod
   });
   if (result.ok) {
     print(`Steward is running: ${uiAddress(config.uiPort, token)}`);
+    reportDegraded(result.degraded);
     return EXIT.ok;
   }
   await reportNotHealthy(config, result);
@@ -124,6 +134,7 @@ async function upForeground(config: RuntimeConfig, token: string): Promise<ExitC
     return EXIT.failure;
   }
   print(`Steward is running: ${uiAddress(config.uiPort, token)}`);
+  reportDegraded(result.degraded);
   say('Press Ctrl-C to stop.');
   await stack.stopped;
   say('Steward stopped.');

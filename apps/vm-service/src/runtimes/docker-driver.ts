@@ -39,6 +39,33 @@ export class DockerDriver implements SandboxDriver {
 
   async start(spec: SandboxSpec): Promise<Sandbox> {
     const name = `steward-${this.owner.slice(0, 12)}-${spec.taskId.slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    // CgroupnsMode is newer than the typings: a private cgroup namespace hides the host's cgroup tree.
+    const hostConfig: Docker.HostConfig & { CgroupnsMode: 'private' } = {
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      Privileged: false,
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        '/tmp': `rw,nosuid,nodev,size=${spec.limits.tmpBytes}`,
+        [SANDBOX_HOME]: `rw,nosuid,nodev,size=${spec.limits.homeBytes},uid=${spec.uid},gid=${spec.gid}`,
+      },
+      Binds: [
+        ...spec.folders.map((folder) => `${folder}:${folder}:rw`),
+        `${spec.agentDir}:${AGENT_MOUNT}:ro`,
+      ],
+      Memory: spec.limits.memoryBytes,
+      MemorySwap: spec.limits.memoryBytes,
+      PidsLimit: spec.limits.pids,
+      NanoCpus: Math.round(spec.limits.cpus * 1e9),
+      IpcMode: 'private',
+      CgroupnsMode: 'private',
+      PidMode: '',
+      UsernsMode: '',
+      Init: true,
+      AutoRemove: false,
+      RestartPolicy: { Name: 'no' },
+    };
     const container = await this.docker.createContainer({
       name,
       Image: spec.image.dockerImage,
@@ -54,31 +81,7 @@ export class DockerDriver implements SandboxDriver {
       Tty: false,
       NetworkDisabled: true,
       Labels: { [LABEL_SANDBOX]: '1', [LABEL_OWNER]: this.owner, [LABEL_TASK]: spec.taskId },
-      HostConfig: {
-        NetworkMode: 'none',
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges:true'],
-        Privileged: false,
-        ReadonlyRootfs: true,
-        Tmpfs: {
-          '/tmp': `rw,nosuid,nodev,size=${spec.limits.tmpBytes}`,
-          [SANDBOX_HOME]: `rw,nosuid,nodev,size=${spec.limits.homeBytes},uid=${spec.uid},gid=${spec.gid}`,
-        },
-        Binds: [
-          ...spec.folders.map((folder) => `${folder}:${folder}:rw`),
-          `${spec.agentDir}:${AGENT_MOUNT}:ro`,
-        ],
-        Memory: spec.limits.memoryBytes,
-        MemorySwap: spec.limits.memoryBytes,
-        PidsLimit: spec.limits.pids,
-        NanoCpus: Math.round(spec.limits.cpus * 1e9),
-        IpcMode: 'private',
-        PidMode: '',
-        UsernsMode: '',
-        Init: true,
-        AutoRemove: false,
-        RestartPolicy: { Name: 'no' },
-      },
+      HostConfig: hostConfig,
     });
     try {
       const stream = await container.attach({
