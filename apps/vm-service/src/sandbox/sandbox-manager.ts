@@ -24,6 +24,8 @@ export const OUTPUT_HEAD_BYTES = 24 * 1024;
 export const OUTPUT_TAIL_BYTES = 24 * 1024;
 /** Live output streamed as events per command. */
 export const LIVE_OUTPUT_BYTES = 256 * 1024;
+/** How long a spare sandbox waits for a task in its folders before it is removed. */
+const SPARE_IDLE_MS = 10 * 60_000;
 /** The user commands run as in a bubblewrap sandbox started by root: not root inside. */
 const BWRAP_UID_UNDER_ROOT = 1000;
 
@@ -65,6 +67,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   private readonly drivers: { docker: DockerDriver; bubblewrap: BwrapDriver };
   private readonly cancelled = new Set<string>();
   private agentFolder: Promise<string> | undefined;
+  private spare: { key: string; task: TaskSandbox; timer: NodeJS.Timeout } | undefined;
+  private closing = false;
   /** What a command sees: the sandbox's own environment, without the agent's marker. */
   private readonly commandEnv = new WeakMap<Sandbox, Record<string, string>>();
 
@@ -93,7 +97,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.tasks.keys()].map((taskId) => this.close(taskId)));
+    this.closing = true;
+    await Promise.all([...[...this.tasks.keys()].map((taskId) => this.close(taskId)), this.dropSpare()]);
   }
 
   /** Checks the folders and starts the task's sandbox in the background. */
@@ -110,12 +115,58 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     if (existing !== undefined) await this.close(taskId);
     const task: TaskSandbox = { taskId, folders: checked, current: undefined, ready: false };
     this.tasks.set(taskId, task);
+    const key = checked.join('\0');
+    const spare = this.takeSpare(key);
+    const current = spare ?? this.startFor(task);
+    task.current = current;
+    current.then(
+      () => {
+        if (task.current === current) task.ready = true;
+        // The next task in these folders finds a sandbox already running.
+        this.keepSpare(checked, key);
+      },
+      (error: unknown) => {
+        this.log.warn(`sandbox of task ${taskId} did not start: ${String(error)}`);
+        if (task.current === current) task.current = undefined;
+      },
+    );
+    return { runtime, ready: spare !== undefined && (await isReady(current)) };
+  }
+
+  /** The spare for these folders, if one is started: it becomes the task's. */
+  private takeSpare(key: string): Promise<Sandbox> | undefined {
+    const spare = this.spare;
+    if (spare === undefined || spare.key !== key || spare.task.current === undefined) return undefined;
+    clearTimeout(spare.timer);
+    this.spare = undefined;
+    return spare.task.current;
+  }
+
+  /**
+   * Keeps one sandbox started for the folders the last task opened, so the next task in them (a
+   * schedule's next run, the person's next request) runs its first command without waiting for a
+   * start. Mounts are fixed when a sandbox starts, so a spare only serves the same folders.
+   */
+  private keepSpare(folders: readonly string[], key: string): void {
+    if (this.spare?.key === key || this.closing) return;
+    void this.dropSpare();
+    const task: TaskSandbox = { taskId: 'spare', folders, current: undefined, ready: false };
     task.current = this.startFor(task);
-    task.current.catch((error: unknown) => {
-      this.log.warn(`sandbox of task ${taskId} did not start: ${String(error)}`);
-      if (task.current !== undefined) task.current = undefined;
+    task.current.catch(() => {
+      if (this.spare?.task === task) this.spare = undefined;
     });
-    return { runtime, ready: false };
+    const timer = setTimeout(() => void this.dropSpare(), SPARE_IDLE_MS);
+    timer.unref();
+    this.spare = { key, task, timer };
+  }
+
+  private async dropSpare(): Promise<void> {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare === undefined) return;
+    clearTimeout(spare.timer);
+    const sandbox = await spare.task.current?.catch(() => undefined);
+    await sandbox?.destroy().catch(() => undefined);
   }
 
   async close(taskId: string): Promise<boolean> {
@@ -363,4 +414,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
       timer = setTimeout(() => reject(new Error(message)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Whether a promise has already settled successfully, without waiting for it. */
+async function isReady(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => {
+      settled = true;
+    },
+    () => undefined,
+  );
+  // Two turns of the microtask queue let an already-settled promise run its callback.
+  await Promise.resolve();
+  await Promise.resolve();
+  return settled;
 }
