@@ -538,7 +538,10 @@ describe('openInside: the entry itself (move and delete)', () => {
   it('counts as a write: protected paths are refused', async () => {
     mkdirSync(join(work, '.git/hooks'), { recursive: true });
     writeFileSync(join(work, '.git/hooks/pre-commit'), '#!/bin/sh\n');
-    await refused(openInside(roots, join(work, '.git/hooks/pre-commit'), { kind: 'entry' }), 'DENIED_BY_POLICY');
+    await refused(
+      openInside(roots, join(work, '.git/hooks/pre-commit'), { kind: 'entry' }),
+      'DENIED_BY_POLICY',
+    );
     rmSync(join(work, '.git'), { recursive: true });
   });
 

@@ -6,7 +6,15 @@
 //
 // Plain JavaScript for the Node.js of the sandbox image (Debian's, 18 or later); no dependencies.
 import { spawn } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, rmdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statfsSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const SHELL = '/bin/bash';
