@@ -77,10 +77,21 @@ describe.runIf(dockerRunning())('sandboxes left behind by a vm-service that died
     rmSync(folder, { recursive: true, force: true });
   });
 
+  /** This stack's containers for a task: every sandbox carries the digest of its STEWARD_HOME. */
   const containersOf = (taskId: string): string[] =>
-    execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=steward.task=${taskId}`], {
-      encoding: 'utf8',
-    })
+    execFileSync(
+      'docker',
+      [
+        'ps',
+        '-aq',
+        '--no-trunc',
+        '--filter',
+        `label=steward.task=${taskId}`,
+        '--filter',
+        `label=steward.owner=${createHash('sha256').update(stack.home).digest('hex').slice(0, 16)}`,
+      ],
+      { encoding: 'utf8' },
+    )
       .trim()
       .split('\n')
       .filter(Boolean);

@@ -24,6 +24,8 @@ export const OUTPUT_HEAD_BYTES = 24 * 1024;
 export const OUTPUT_TAIL_BYTES = 24 * 1024;
 /** Live output streamed as events per command. */
 export const LIVE_OUTPUT_BYTES = 256 * 1024;
+/** How long after a task's sandbox is up the spare for its folders starts. */
+const SPARE_REFILL_DELAY_MS = 1_000;
 /** How long a spare sandbox waits for a task in its folders before it is removed. */
 const SPARE_IDLE_MS = 10 * 60_000;
 /** The user commands run as in a bubblewrap sandbox started by root: not root inside. */
@@ -122,8 +124,9 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     current.then(
       () => {
         if (task.current === current) task.ready = true;
-        // The next task in these folders finds a sandbox already running.
-        this.keepSpare(checked, key);
+        // The next task in these folders finds a sandbox already running. Started a moment later,
+        // so starting it never competes with this task's first command.
+        setTimeout(() => this.keepSpare(checked, key), SPARE_REFILL_DELAY_MS).unref();
       },
       (error: unknown) => {
         this.log.warn(`sandbox of task ${taskId} did not start: ${String(error)}`);
@@ -303,6 +306,22 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       await sandbox.destroy().catch(() => undefined);
       throw new StewardError('UNAVAILABLE', reason ?? String(error));
     }
+    // One command through the fresh agent, so the first real one finds its code paths warm.
+    await sandbox.channel
+      .run(
+        {
+          id: 'warm-up',
+          cmd: 'true',
+          cwd: task.folders[0] ?? SANDBOX_HOME,
+          env: commandEnv,
+          timeoutMs: 10_000,
+          headBytes: 0,
+          tailBytes: 0,
+          liveBytes: 0,
+        },
+        { onOutput: () => undefined },
+      )
+      .catch(() => undefined);
     sandbox.channel.onClosed(() => {
       if (this.tasks.get(task.taskId) === task) void this.replace(task, sandbox);
     });
