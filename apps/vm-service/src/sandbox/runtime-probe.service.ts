@@ -41,6 +41,7 @@ const BWRAP_PROBE = [
 export class RuntimeProbeService implements OnModuleInit {
   private readonly log = new Logger('sandbox');
   private cached: { runtime: SandboxRuntime; at: number } | undefined;
+  private probing: Promise<SandboxRuntime> | undefined;
 
   constructor(
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
@@ -64,8 +65,24 @@ export class RuntimeProbeService implements OnModuleInit {
     });
   }
 
+  /**
+   * The runtime in use. Once known, it is answered at once and checked again in the background when
+   * older than PROBE_TTL_MS, so opening a task never waits for a probe (bubblewrap's starts a process).
+   */
   async current(): Promise<SandboxRuntime> {
-    if (this.cached && Date.now() - this.cached.at < PROBE_TTL_MS) return this.cached.runtime;
+    const cached = this.cached;
+    if (cached === undefined) return this.probe();
+    if (Date.now() - cached.at >= PROBE_TTL_MS) {
+      this.probing ??= this.probe().finally(() => {
+        this.probing = undefined;
+      });
+      // A runtime that went away is noticed by the probe; the answer after it is the new one.
+      if (cached.runtime === 'none') return this.probing;
+    }
+    return cached.runtime;
+  }
+
+  private async probe(): Promise<SandboxRuntime> {
     const wanted = this.config.sandboxRuntime;
     const runtime: SandboxRuntime =
       wanted !== 'bubblewrap' && (await this.dockerAnswers())
