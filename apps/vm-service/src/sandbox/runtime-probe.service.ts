@@ -6,7 +6,10 @@ import type { RuntimeConfig } from '@steward/config';
 
 export type SandboxRuntime = 'docker' | 'bubblewrap' | 'none';
 
-const PROBE_TTL_MS = 10_000;
+/** How long a working runtime is trusted before a background re-check (bubblewrap's starts a process). */
+const PROBE_TTL_MS = 60_000;
+/** Without a runtime, how soon one that was just installed or started is noticed. */
+const PROBE_TTL_NONE_MS = 5_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const BWRAP_PROBE = [
   '--unshare-all',
@@ -72,7 +75,8 @@ export class RuntimeProbeService implements OnModuleInit {
   async current(): Promise<SandboxRuntime> {
     const cached = this.cached;
     if (cached === undefined) return this.probe();
-    if (Date.now() - cached.at >= PROBE_TTL_MS) {
+    const ttl = cached.runtime === 'none' ? PROBE_TTL_NONE_MS : PROBE_TTL_MS;
+    if (Date.now() - cached.at >= ttl) {
       this.probing ??= this.probe().finally(() => {
         this.probing = undefined;
       });
