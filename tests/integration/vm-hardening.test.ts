@@ -5,21 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vmExecRun, vmSandboxClose, vmSandboxOpen } from '@steward/contracts';
 import type { BusClient } from '@steward/messaging';
+import { dockerRunning } from '../support/docker.js';
 import { busAs } from '../support/bus.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** Inspects live sandboxes from outside and finds every hardening setting ARCHITECTURE and THREATS ask for. */
 
 const isRoot = process.getuid?.() === 0;
-
-function dockerRunning(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function openAndRun(stack: Stack, taskId: string): Promise<{ bus: BusClient; folder: string }> {
   const bus = await busAs(stack, 'orchestrator');

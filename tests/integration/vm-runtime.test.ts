@@ -6,21 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vmExecRun, vmSandboxClose, vmSandboxOpen } from '@steward/contracts';
 import type { BusClient } from '@steward/messaging';
+import { dockerRunning } from '../support/docker.js';
 import { busAs, failure } from '../support/bus.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** Which runtime runs commands, and what happens when none can. */
 
 const isRoot = process.getuid?.() === 0;
-
-function dockerRunning(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function folderForSandbox(): string {
   const folder = mkdtempSync(join(tmpdir(), 'steward-vmrt-'));

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_RPCS, vmExecCancel, vmExecRun, vmSandboxClose, vmSandboxOpen } from '@steward/contracts';
 import { connectBus, decodeBody, type BusClient } from '@steward/messaging';
+import { dockerRunning } from '../support/docker.js';
 import { busAs, failure } from '../support/bus.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -16,15 +16,6 @@ import { startStack, type Stack } from '../support/stack.js';
 
 const isRoot = process.getuid?.() === 0;
 const SECRET = 'sk-ant-test-secret-never-in-a-sandbox';
-
-function dockerRunning(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const RUNTIMES = [
   { runtime: 'docker', available: dockerRunning() },

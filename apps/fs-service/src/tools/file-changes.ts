@@ -177,16 +177,14 @@ export class FileChanges {
   }
 
   /** Each folder made on the way is journaled, so undo removes it again when it is empty. */
-  private async journalCreatedFolders(
+  async journalCreatedFolders(
     access: TaskAccess,
     folders: readonly string[],
     root: string,
     last?: OpenedPath,
   ): Promise<void> {
     for (const folder of folders) {
-      let ino: number | null = null;
-      const info = await this.inodeOf(folder, last);
-      if (info !== undefined) ino = info;
+      const ino = (await this.inodeOf(folder, last)) ?? null;
       await this.journal.record({
         taskId: access.taskId,
         op: 'mkdir',

@@ -72,7 +72,7 @@ export class PathOps {
         `${request.to} is inside ${request.from}; a folder cannot move into itself`,
       );
     }
-    for (const folder of to.createdFolders) await this.journalMkdir(access, to.root, folder);
+    await this.files.journalCreatedFolders(access, to.createdFolders, to.root);
     let replacedTrashId: string | undefined;
     if (to.exists && to.realPath !== from.realPath) {
       if (request.overwrite !== true) {
@@ -234,23 +234,6 @@ export class PathOps {
         };
       }),
     );
-  }
-
-  private async journalMkdir(access: TaskAccess, root: string, folder: string): Promise<void> {
-    await this.journal.record({
-      taskId: access.taskId,
-      op: 'mkdir',
-      root,
-      path: folder,
-      toPath: null,
-      beforeKind: 'absent',
-      beforeBlob: null,
-      beforeMode: null,
-      beforeMtimeMs: null,
-      trashId: null,
-      afterSha256: null,
-      afterIno: (await lstat(folder).catch(() => undefined))?.ino ?? null,
-    });
   }
 }
 
