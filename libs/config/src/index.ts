@@ -27,6 +27,7 @@ export {
   type PolicySource,
   type PolicySourceKind,
 } from './policy/effective-policy.js';
+export { folderAllowedByPolicy, isPathWithin } from './policy/folder-policy.js';
 export { MANAGED_DROP_IN_DIR_NAME, MANAGED_FILE_NAME, SYSTEM_MANAGED_DIR } from './policy/managed-source.js';
 export { loadPolicy, type LoadPolicyOptions } from './policy/policy-loader.js';
 export { PolicyStore, type PolicyChangeListener, type PolicyStoreOptions } from './policy/policy-store.js';

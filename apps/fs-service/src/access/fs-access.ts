@@ -1,8 +1,7 @@
 import { lstat, realpath } from 'node:fs/promises';
-import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { StewardError } from '@steward/contracts';
-import { PolicyStore, policyValue, type RuntimeConfig } from '@steward/config';
+import { folderAllowedByPolicy, PolicyStore, policyValue, type RuntimeConfig } from '@steward/config';
 import { DATABASE, RUNTIME_CONFIG } from '@steward/runtime';
 import { IsNull, type DataSource, type Repository } from 'typeorm';
 import { isInsideStewardHome, isWithin } from '../containment/path-rules.js';
@@ -146,11 +145,9 @@ export class FsAccess {
         `${shown} holds Steward's own home (credentials, trash, journal) and cannot be connected`,
       );
     }
-    const allowed = policyValue(this.policy.current, 'folders.allowed');
-    if (allowed === null) return;
-    if (!allowed.some((prefix) => isWithin(path.resolve(prefix), real))) {
+    if (!folderAllowedByPolicy(this.policy.current, real)) {
       throw new StewardError('DENIED_BY_POLICY', `your organization does not allow connecting ${shown}`, {
-        details: { allowed },
+        details: { allowed: policyValue(this.policy.current, 'folders.allowed') },
       });
     }
   }

@@ -3,7 +3,7 @@ import { access, realpath, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { FolderInspection } from '@steward/contracts';
-import { PolicyStore, policyValue } from '@steward/config';
+import { folderAllowedByPolicy, PolicyStore } from '@steward/config';
 
 /**
  * Answers "may this folder be connected, and is it usable?" with stats only: nothing inside
@@ -50,17 +50,9 @@ export class RootsService {
     return reason ? { ...result, reason } : result;
   }
 
-  /** Managed allowlist of folder prefixes, compared by path segments, never by string prefix. */
   private isAllowed(realFolder: string): boolean {
-    const allowed = policyValue(this.policy.current, 'folders.allowed');
-    if (allowed === null) return true;
-    return allowed.some((prefix) => isWithin(path.resolve(prefix), realFolder));
+    return folderAllowedByPolicy(this.policy.current, realFolder);
   }
-}
-
-export function isWithin(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 async function canAccess(target: string, mode: number): Promise<boolean> {

@@ -3,7 +3,13 @@ import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { StewardError, type SandboxRuntimeName } from '@steward/contracts';
-import { PolicyStore, policyValue, type RuntimeConfig } from '@steward/config';
+import {
+  folderAllowedByPolicy,
+  isPathWithin,
+  PolicyStore,
+  policyValue,
+  type RuntimeConfig,
+} from '@steward/config';
 import { RUNTIME_CONFIG } from '@steward/runtime';
 import type { ExitFrame } from '../agent/agent-protocol.js';
 import { BwrapDriver } from '../runtimes/bwrap-driver.js';
@@ -204,7 +210,7 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       );
     }
     const cwd = request.cwd ?? task.folders[0] ?? SANDBOX_HOME;
-    if (!task.folders.some((folder) => isWithin(folder, path.posix.normalize(cwd)))) {
+    if (!task.folders.some((folder) => isPathWithin(folder, path.posix.normalize(cwd)))) {
       throw new StewardError('OUTSIDE_ROOT', `${cwd} is not inside a folder connected to this task`);
     }
     const notes: string[] = [];
@@ -402,23 +408,17 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       throw new StewardError('INVALID_INPUT', `${folder} is not a real path (it resolves to ${real})`);
     if (!(await lstat(real)).isDirectory())
       throw new StewardError('INVALID_INPUT', `${folder} is not a folder`);
-    if (isWithin(this.config.paths.home, real) || isWithin(real, this.config.paths.home)) {
+    if (isPathWithin(this.config.paths.home, real) || isPathWithin(real, this.config.paths.home)) {
       throw new StewardError(
         'DENIED_BY_POLICY',
         `${folder} holds Steward's own home; it is never mounted in a sandbox`,
       );
     }
-    const allowed = policyValue(this.policy.current, 'folders.allowed');
-    if (allowed !== null && !allowed.some((prefix) => isWithin(path.resolve(prefix), real))) {
+    if (!folderAllowedByPolicy(this.policy.current, real)) {
       throw new StewardError('DENIED_BY_POLICY', `your organization does not allow connecting ${folder}`);
     }
     return real;
   }
-}
-
-function isWithin(parent: string, child: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
 function sameFolders(a: readonly string[], b: readonly string[]): boolean {
