@@ -1,17 +1,17 @@
 // The three processes the read benchmark asks for a file: the real fs-service from its build, the
 // bare reader (fs.readFile behind a bare NATS subscription), and the official MCP filesystem server
 // behind the MCP SDK's stdio client. Each is started cold and timed until it can answer.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { BusCredentials } from '@steward/messaging';
 import { fromBareReader, type FromBareReader, type ToBareReader } from './fs-read-bare-protocol.js';
 import { stopProcess } from './nats-server.js';
+import { cleanEnvironment, killNow, startServiceProcess, tailOf } from './service-process.js';
 
 const START_DEADLINE_MS = 30_000;
 /** Output kept from a server, for the error when it fails to start. */
@@ -27,88 +27,24 @@ export interface StartedServer {
   killNow(): void;
 }
 
-/** Keeps the end of a process's output and drains it, so a chatty server never blocks on a full pipe. */
-function tailOf(child: ChildProcess): () => string {
-  let tail = '';
-  const keep = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString()).slice(-LOG_TAIL_CHARS);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return () => tail;
-}
-
-function killNow(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-/** The parent's environment minus any STEWARD_* setting, so a developer's shell cannot leak in. */
-function cleanEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('STEWARD_')) env[key] = value;
-  }
-  return env;
-}
-
 /**
  * fs-service as the supervisor runs it (`node apps/fs-service/dist/main.js`), in a throwaway
  * STEWARD_HOME holding only its bus credentials, with the Prometheus endpoint off so it cannot
  * collide with a stack running on this machine. Ready when it logs that it is.
  */
 export async function startFsService(credentials: BusCredentials): Promise<StartedServer> {
-  const home = mkdtempSync(join(tmpdir(), 'steward-bench-fs-read-'));
-  const natsRun = join(home, 'run', 'nats');
-  mkdirSync(natsRun, { recursive: true, mode: 0o700 });
-  writeFileSync(join(natsRun, 'fs-service.json'), JSON.stringify(credentials), { mode: 0o600 });
-  const entry = require.resolve('@steward/app-fs-service');
-  const started = performance.now();
-  const child = spawn(process.execPath, [entry], {
-    // The repository's root, as the supervisor runs every service (entry is apps/fs-service/dist/main.js).
-    cwd: resolve(dirname(entry), '..', '..', '..'),
-    env: {
-      ...cleanEnvironment(),
-      STEWARD_HOME: home,
-      STEWARD_SERVICE: 'fs-service',
-      STEWARD_NATS_PORT: new URL(credentials.servers).port,
-      STEWARD_METRICS_PORT_BASE: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startServiceProcess({
+    service: 'fs-service',
+    credentials,
+    homePrefix: 'steward-bench-fs-read-',
+    startDeadlineMs: START_DEADLINE_MS,
   });
-  const log = tailOf(child);
-  const stop = async (): Promise<void> => {
-    await stopProcess(child);
-    rmSync(home, { recursive: true, force: true });
+  return {
+    pid: started.pid,
+    startMs: started.startMs,
+    stop: started.stop,
+    killNow: () => killNow(started.child),
   };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`fs-service did not report ready within ${START_DEADLINE_MS} ms:\n${log()}`)),
-        START_DEADLINE_MS,
-      );
-      const watch = (): void => {
-        if (!log().includes('fs-service ready')) return;
-        clearTimeout(timer);
-        child.stdout?.off('data', watch);
-        resolve();
-      };
-      child.stdout?.on('data', watch);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new Error(`fs-service could not be started: ${error.message}`));
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`fs-service exited (${code ?? signal}) before it was ready:\n${log()}`));
-      });
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const startMs = performance.now() - started;
-  if (child.pid === undefined) throw new Error('fs-service has no pid');
-  return { pid: child.pid, startMs, stop, killNow: () => killNow(child) };
 }
 
 /** The bare reader, connected as the user its protocol names; ready once it has subscribed. */

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { loadRuntimeConfig } from '@steward/config';
 import { locateSandboxImage } from '@steward/app-vm-service/dist/sandbox/sandbox-image.js';
 import type { SandboxRuntimeName } from '@steward/contracts';
-import { cleanEnvironment } from './vm-exec-service.js';
+import { cleanEnvironment } from './service-process.js';
 
 const STDERR_CHARS = 2_000;
 const PROBE_TIMEOUT_MS = 10_000;
