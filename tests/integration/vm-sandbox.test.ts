@@ -105,10 +105,16 @@ for (const { runtime, available } of RUNTIMES) {
         ['127.0.0.1', stack.natsPort],
         ['127.0.0.1', stack.uiPort],
         ['169.254.169.254', 80],
+        // Where the egress forwarder listens when policy allows a proxy; by default it does not.
+        ['127.0.0.1', 3128],
       ] as const) {
         const result = await run(probe(host, port));
         expect(result.stdout.text, `${host}:${port}`).toMatch(/^blocked/);
       }
+      const proxy = await run(
+        'echo "[${HTTP_PROXY-}${HTTPS_PROXY-}${STEWARD_EGRESS_SOCKET-}]"; test -e /run/steward-egress || echo no-socket',
+      );
+      expect(proxy.stdout.text).toBe('[]\nno-socket\n');
       const dns = await run(
         `python3 -c "import socket\ntry:\n  socket.getaddrinfo('deb.debian.org', 80); print('RESOLVED')\nexcept Exception as e: print('blocked', type(e).__name__)"`,
       );

@@ -15,6 +15,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const SHELL = '/bin/bash';
@@ -291,5 +292,35 @@ lines.on('close', () => {
   process.exit(0);
 });
 process.on('SIGTERM', () => process.exit(0));
+
+/**
+ * When policy lets the sandbox out, vm-service binds its egress proxy's socket in: the sandbox's own
+ * loopback port 3128 (HTTP(S)_PROXY in every command's environment) leads there and nowhere else.
+ */
+function forwardEgress(socketPath) {
+  return new Promise((resolve) => {
+    const server = createServer((client) => {
+      const upstream = connect(socketPath);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.once('error', close);
+      upstream.once('error', close);
+      client.once('close', close);
+      upstream.once('close', close);
+    });
+    server.once('error', (error) => {
+      process.stderr.write(`egress forwarder: ${error.message}\n`);
+      resolve();
+    });
+    server.listen(3128, '127.0.0.1', () => resolve());
+  });
+}
+
+const egressSocket = process.env.STEWARD_EGRESS_SOCKET;
+if (egressSocket) await forwardEgress(egressSocket);
 
 send({ t: 'ready', pid: process.pid, node: process.version });

@@ -8,6 +8,7 @@ import { AgentChannel } from '../agent/agent-channel.js';
 import { createLimits } from './process-limits.js';
 import {
   AGENT_MOUNT,
+  EGRESS_MOUNT,
   SANDBOX_HOME,
   type Sandbox,
   type SandboxDriver,
@@ -149,6 +150,7 @@ function bwrapArgs(spec: SandboxSpec): string[] {
     spec.agentDir,
     AGENT_MOUNT,
   ];
+  if (spec.egressDir !== undefined) args.push('--ro-bind', spec.egressDir, EGRESS_MOUNT);
   for (const folder of spec.folders) args.push('--bind', folder, folder);
   args.push('--chdir', spec.folders[0] ?? SANDBOX_HOME, '--clearenv');
   for (const [key, value] of Object.entries(spec.env)) args.push('--setenv', key, value);

@@ -6,6 +6,7 @@ import { AgentChannel } from '../agent/agent-channel.js';
 import { oomKills } from './process-limits.js';
 import {
   AGENT_MOUNT,
+  EGRESS_MOUNT,
   SANDBOX_HOME,
   type Sandbox,
   type SandboxDriver,
@@ -53,6 +54,7 @@ export class DockerDriver implements SandboxDriver {
       Binds: [
         ...spec.folders.map((folder) => `${folder}:${folder}:rw`),
         `${spec.agentDir}:${AGENT_MOUNT}:ro`,
+        ...(spec.egressDir === undefined ? [] : [`${spec.egressDir}:${EGRESS_MOUNT}:ro`]),
       ],
       Memory: spec.limits.memoryBytes,
       MemorySwap: spec.limits.memoryBytes,

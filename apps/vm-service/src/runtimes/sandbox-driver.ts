@@ -23,6 +23,9 @@ export const DEFAULT_LIMITS: SandboxLimits = Object.freeze({
 export const SANDBOX_HOME = '/home/sandbox';
 /** Where the agent script is mounted, read-only (under /run, which every image has). */
 export const AGENT_MOUNT = '/run/steward-agent';
+/** Where the egress proxy's socket folder is mounted, when policy lets the sandbox out at all. */
+export const EGRESS_MOUNT = '/run/steward-egress';
+export const EGRESS_SOCKET_NAME = 'proxy.sock';
 
 export interface SandboxImage {
   readonly version: string;
@@ -50,6 +53,8 @@ export interface SandboxSpec {
    */
   readonly hostUser?: { readonly uid: number; readonly gid: number };
   readonly limits: SandboxLimits;
+  /** Host folder holding the egress proxy's socket, mounted at {@link EGRESS_MOUNT}; absent: no way out. */
+  readonly egressDir?: string | undefined;
   /** The whole environment of the agent and its commands: never a secret. */
   readonly env: Readonly<Record<string, string>>;
 }

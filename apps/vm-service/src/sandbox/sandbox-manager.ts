@@ -21,6 +21,7 @@ import {
   type SandboxDriver,
   type SandboxImage,
 } from '../runtimes/sandbox-driver.js';
+import { SandboxEgress } from '../egress/sandbox-egress.js';
 import { RuntimeProbeService } from './runtime-probe.service.js';
 import { installAgent } from './agent-install.js';
 import { locateSandboxImage } from './sandbox-image.js';
@@ -75,7 +76,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   private readonly drivers: { docker: DockerDriver; bubblewrap: BwrapDriver };
   private readonly cancelled = new Set<string>();
   private agentFolder: Promise<string> | undefined;
-  private spare: { key: string; task: TaskSandbox; timer: NodeJS.Timeout } | undefined;
+  private spare:
+    { key: string; network: SandboxNetwork; task: TaskSandbox; timer: NodeJS.Timeout } | undefined;
   private closing = false;
   /** What a command sees: the sandbox's own environment, without the agent's marker. */
   private readonly commandEnv = new WeakMap<Sandbox, Record<string, string>>();
@@ -97,6 +99,13 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     this.agentFolder.catch((error: unknown) =>
       this.log.error(`the sandbox agent could not be installed: ${String(error)}`),
     );
+    this.policy.onChange((policy) => {
+      const network = policyValue(policy, 'sandbox.network');
+      if (this.spare !== undefined && this.spare.network !== network) void this.dropSpare();
+      if (network === 'proxy' && this.tasks.size > 0) {
+        this.log.log('sandbox egress is now allowed; running sandboxes get it when they next start');
+      }
+    });
     const runtime = await this.probe.current();
     const reaped =
       (runtime === 'docker' ? await this.drivers.docker.reapOrphans().catch(() => 0) : 0) +
@@ -146,6 +155,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
   private takeSpare(key: string): Promise<Sandbox> | undefined {
     const spare = this.spare;
     if (spare === undefined || spare.key !== key || spare.task.current === undefined) return undefined;
+    // Started under another network policy: its way out (or lack of one) is fixed at start.
+    if (spare.network !== this.network()) return undefined;
     clearTimeout(spare.timer);
     this.spare = undefined;
     return spare.task.current;
@@ -157,7 +168,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
    * start. Mounts are fixed when a sandbox starts, so a spare only serves the same folders.
    */
   private keepSpare(folders: readonly string[], key: string): void {
-    if (this.spare?.key === key || this.closing) return;
+    const network = this.network();
+    if ((this.spare?.key === key && this.spare.network === network) || this.closing) return;
     void this.dropSpare();
     const task: TaskSandbox = { taskId: 'spare', folders, current: undefined, ready: false };
     task.current = this.startFor(task);
@@ -166,7 +178,7 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     });
     const timer = setTimeout(() => void this.dropSpare(), SPARE_IDLE_MS);
     timer.unref();
-    this.spare = { key, task, timer };
+    this.spare = { key, network, task, timer };
   }
 
   private async dropSpare(): Promise<void> {
@@ -294,16 +306,36 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       );
     }
     const user = await this.userFor(runtime, task.folders);
-    const sandbox = await driver.start({
-      taskId: task.taskId,
-      folders: task.folders,
-      image,
-      agentDir: await (this.agentFolder ??= installAgent(this.config.sandboxCacheDir)),
-      ...user,
-      limits: DEFAULT_LIMITS,
-      env: this.sandboxEnv(image),
-    });
-    const { STEWARD_SANDBOX_AGENT: _marker, ...commandEnv } = this.sandboxEnv(image);
+    const agentDir = await (this.agentFolder ??= installAgent(this.config.sandboxCacheDir));
+    const egress = await this.openEgress(task, user.hostUser);
+    const env = this.sandboxEnv(image, egress);
+    let sandbox: Sandbox;
+    try {
+      const started = await driver.start({
+        taskId: task.taskId,
+        folders: task.folders,
+        image,
+        agentDir,
+        ...user,
+        limits: DEFAULT_LIMITS,
+        egressDir: egress?.socketDir,
+        env: { ...env.agent, ...env.commands },
+      });
+      sandbox =
+        egress === undefined
+          ? started
+          : {
+              ...started,
+              destroy: async () => {
+                await started.destroy();
+                await egress.close();
+              },
+            };
+    } catch (error) {
+      await egress?.close();
+      throw error;
+    }
+    const commandEnv = env.commands;
     this.commandEnv.set(sandbox, commandEnv);
     try {
       await withTimeout(sandbox.channel.ready, 30_000, 'the sandbox did not become ready within 30 s');
@@ -374,7 +406,51 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private sandboxEnv(image: SandboxImage): Record<string, string> {
+  private network(): SandboxNetwork {
+    return policyValue(this.policy.current, 'sandbox.network');
+  }
+
+  /**
+   * The egress proxy of a sandbox starting now, when policy lets sandboxes out through it at all.
+   * The host list is read on every connection, so a policy change applies at once; turning the
+   * network off refuses everything even to sandboxes that started with a proxy.
+   */
+  private async openEgress(
+    task: TaskSandbox,
+    hostUser: { uid: number; gid: number } | undefined,
+  ): Promise<SandboxEgress | undefined> {
+    if (this.network() !== 'proxy') return undefined;
+    return SandboxEgress.open({
+      runDir: this.config.paths.runDir,
+      hostUser,
+      allowedHosts: () =>
+        this.network() === 'proxy' ? policyValue(this.policy.current, 'sandbox.egressHosts') : [],
+      onDecision: (decision) => {
+        const verdict = decision.allowed ? 'allowed' : 'refused';
+        const owner = task.taskId === 'spare' ? 'a sandbox' : `task ${task.taskId}`;
+        this.log.log(
+          `egress ${verdict} for ${owner}: ${decision.host}:${decision.port} (${decision.reason})`,
+        );
+      },
+    });
+  }
+
+  /**
+   * The sandbox's environment: what its agent needs (the marker, the egress socket) and what every
+   * command gets. Never a secret.
+   */
+  private sandboxEnv(
+    image: SandboxImage,
+    egress: SandboxEgress | undefined,
+  ): { agent: Record<string, string>; commands: Record<string, string> } {
+    const proxy = egress?.environment();
+    return {
+      agent: { STEWARD_SANDBOX_AGENT: '1', ...proxy?.agent },
+      commands: { ...this.commandBaseEnv(image), ...proxy?.commands },
+    };
+  }
+
+  private commandBaseEnv(image: SandboxImage): Record<string, string> {
     return {
       ...image.env,
       HOME: SANDBOX_HOME,
@@ -384,7 +460,6 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
       TMPDIR: '/tmp',
       MPLCONFIGDIR: '/tmp/matplotlib',
       PYTHONDONTWRITEBYTECODE: '1',
-      STEWARD_SANDBOX_AGENT: '1',
     };
   }
 
@@ -420,6 +495,8 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     return real;
   }
 }
+
+type SandboxNetwork = 'none' | 'proxy';
 
 function sameFolders(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((folder, index) => folder === b[index]);
