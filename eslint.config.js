@@ -81,6 +81,8 @@ export default tseslint.config(
               sourceTag: `scope:${service}`,
               onlyDependOnLibsWithTags: SERVICE_LIBS,
             })),
+            // Test doubles (the local model server) serve tests and benchmarks, never a service.
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:config'] },
             { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app'] },
             { sourceTag: 'type:app', notDependOnLibsWithTags: ['type:app'] },

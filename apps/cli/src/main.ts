@@ -6,7 +6,7 @@ import { helpText } from './cli/help.js';
 import { doctorCommand } from './commands/doctor.command.js';
 import { downCommand } from './commands/down.command.js';
 import { policyShowCommand } from './commands/policy.command.js';
-import { sandboxBuildCommand } from './commands/sandbox.command.js';
+import { sandboxBuildCommand, sandboxPruneCommand } from './commands/sandbox.command.js';
 import { statusCommand } from './commands/status.command.js';
 import { superviseCommand } from './commands/supervise.command.js';
 import { testCommand } from './commands/test.command.js';
@@ -32,6 +32,8 @@ async function runCommand(command: Command): Promise<ExitCode> {
       return policyShowCommand({ json: command.json });
     case 'sandbox-build':
       return sandboxBuildCommand({ office: command.office, force: command.force, json: command.json });
+    case 'sandbox-prune':
+      return sandboxPruneCommand({ dryRun: command.dryRun, json: command.json });
     case 'supervise':
       return superviseCommand();
     case 'test':

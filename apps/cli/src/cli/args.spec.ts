@@ -27,6 +27,21 @@ describe('parseArgs', () => {
     expect(parseArgs(['supervise'])).toEqual({ kind: 'supervise' });
   });
 
+  it('parses sandbox prune with --dry-run and --json, in any position', () => {
+    expect(parseArgs(['sandbox', 'prune'])).toEqual({ kind: 'sandbox-prune', dryRun: false, json: false });
+    expect(parseArgs(['sandbox', 'prune', '--dry-run', '--json'])).toEqual({
+      kind: 'sandbox-prune',
+      dryRun: true,
+      json: true,
+    });
+    expect(parseArgs(['sandbox', '--dry-run', 'prune'])).toEqual({
+      kind: 'sandbox-prune',
+      dryRun: true,
+      json: false,
+    });
+    expect(parseArgs(['sandbox', 'prune', '-h'])).toEqual({ kind: 'help', topic: 'sandbox' });
+  });
+
   it('parses sandbox build with any of its flags, in any position', () => {
     expect(parseArgs(['sandbox', 'build'])).toEqual({
       kind: 'sandbox-build',
@@ -74,11 +89,15 @@ describe('parseArgs', () => {
       [['policy', 'edit'], /unknown subcommand "policy edit"/],
       [['policy', 'show', 'extra'], /unexpected argument "extra"/],
       [['help', 'nothing'], /unknown command "nothing"/],
-      [['sandbox'], /"sandbox" needs a subcommand: sandbox build/],
+      [['sandbox'], /"sandbox" needs a subcommand: sandbox build, sandbox prune/],
       [['sandbox', 'rebuild'], /unknown subcommand "sandbox rebuild"/],
       [['sandbox', 'build', 'now'], /unexpected argument "now"/],
       [['sandbox', 'build', '--detach'], /unknown flag --detach for "sandbox"/],
       [['sandbox', 'build', '--office=yes'], /takes no value/],
+      [['sandbox', 'prune', '--office'], /unknown flag --office for "sandbox prune"/],
+      [['sandbox', 'prune', '--force'], /unknown flag --force for "sandbox prune"/],
+      [['sandbox', 'build', '--dry-run'], /unknown flag --dry-run for "sandbox build"/],
+      [['sandbox', 'prune', 'all'], /unexpected argument "all"/],
       [['up', '--office'], /unknown flag --office for "up"/],
     ];
     for (const [argv, message] of cases) {

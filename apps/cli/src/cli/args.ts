@@ -15,7 +15,8 @@ export type Command =
       readonly office: boolean;
       readonly force: boolean;
       readonly json: boolean;
-    };
+    }
+  | { readonly kind: 'sandbox-prune'; readonly dryRun: boolean; readonly json: boolean };
 
 export const COMMAND_NAMES = [
   'up',
@@ -42,7 +43,7 @@ const FLAGS: Readonly<Record<CommandName, readonly string[]>> = {
   status: ['--json'],
   doctor: ['--json'],
   policy: ['--json'],
-  sandbox: ['--office', '--force', '--json'],
+  sandbox: ['--office', '--force', '--dry-run', '--json'],
   supervise: [],
   test: ['--quick', '--no-setup'],
 };
@@ -64,6 +65,17 @@ function splitFlags(
     }
   }
   return { flags, positionals };
+}
+
+/** `sandbox` shares one flag list; each subcommand accepts only its own part of it. */
+const SANDBOX_FLAGS: Readonly<Record<'build' | 'prune', readonly string[]>> = {
+  build: ['--office', '--force', '--json'],
+  prune: ['--dry-run', '--json'],
+};
+
+function onlyFlags(command: string, flags: ReadonlySet<string>, allowed: readonly string[]): void {
+  for (const flag of flags)
+    if (!allowed.includes(flag)) throw new UsageError(`unknown flag ${flag} for "${command}"`);
 }
 
 function noPositionals(command: CommandName, positionals: readonly string[]): void {
@@ -111,9 +123,13 @@ export function parseArgs(argv: readonly string[]): Command {
     }
     case 'sandbox': {
       const [sub, ...extra] = positionals;
-      if (sub === undefined) throw new UsageError('"sandbox" needs a subcommand: sandbox build');
-      if (sub !== 'build') throw new UsageError(`unknown subcommand "sandbox ${sub}"`);
+      if (sub === undefined)
+        throw new UsageError('"sandbox" needs a subcommand: sandbox build, sandbox prune');
+      if (sub !== 'build' && sub !== 'prune') throw new UsageError(`unknown subcommand "sandbox ${sub}"`);
       noPositionals(first, extra);
+      onlyFlags(`sandbox ${sub}`, flags, SANDBOX_FLAGS[sub]);
+      if (sub === 'prune')
+        return { kind: 'sandbox-prune', dryRun: flags.has('--dry-run'), json: flags.has('--json') };
       return {
         kind: 'sandbox-build',
         office: flags.has('--office'),

@@ -13,6 +13,8 @@ Commands:
   policy show [--json] Print the policy in force and where each value comes from.
   sandbox build [--office] [--force] [--json]
                        Build the sandbox image (Debian packages, offline from a mirror; root).
+  sandbox prune [--dry-run] [--json]
+                       Remove sandbox image versions and Docker images other than the current one.
   test [--quick]       Set up what the tests need, then lint, type check and run every test.
   help [command]       Show help for a command.
 
@@ -76,7 +78,9 @@ Options:
   --quick      Lint, type check and unit tests only.
   --no-setup   Do not check or install system packages.`,
   sandbox: `Usage: steward sandbox build [--office] [--force] [--json]
+       steward sandbox prune [--dry-run] [--json]
 
+steward sandbox build
 Builds the root file system sandboxed code runs in: a minimal Debian 12 (debootstrap, then
 apt-get from the mirror this machine's apt sources use) with Python 3 (pandas, openpyxl,
 python-docx, matplotlib, reportlab, Pillow), Node.js 18 with docx, pptxgenjs, exceljs and pdf-lib,
@@ -89,7 +93,21 @@ apt-get when it is missing.
 Options:
   --office   Add headless LibreOffice (Calc, Writer, Impress) for recalculation and conversions.
   --force    Build again even when this version is built, and import it into Docker again.
-  --json     Print the manifest (version, size, packages, npm, dockerImage, …) on stdout.`,
+  --json     Print the manifest (version, size, packages, npm, dockerImage, …) on stdout.
+
+steward sandbox prune
+Frees the space older images take: removes every version in $STEWARD_SANDBOX_CACHE other than the
+one current.json names, the leftovers of interrupted builds, and, when a Docker engine answers,
+every steward-sandbox:* image other than the current tag. It keeps, and says why, a version a
+running bubblewrap sandbox uses and an image a container (running or stopped) was created from.
+Symlinks in an image are removed, never followed. It fails at once while a build runs. Prints what
+it removed and the space freed (sizes counted without following links); exits 0 when there is
+nothing to prune, 1 when something could not be removed.
+
+Options:
+  --dry-run  Report what would be removed and the space it would free; remove nothing.
+  --json     Print the report as one JSON object on stdout: cacheDir, dryRun, current, removed,
+             kept (each with reason and detail), failed, docker, freedBytes.`,
   supervise: `Usage: steward supervise
 
 Internal: the supervisor "steward up --detach" runs in the background. It expects the files

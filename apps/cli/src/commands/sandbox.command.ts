@@ -2,6 +2,7 @@ import { loadRuntimeConfig } from '@steward/config';
 import { EXIT, type ExitCode } from '../cli/cli-error.js';
 import { describeBuild, formatSandboxProgress } from '../sandbox/ensure-sandbox.js';
 import { buildSandbox } from '../sandbox/sandbox-image.js';
+import { describePrune, pruneSandbox } from '../sandbox/sandbox-prune.js';
 import { print, say } from './output.js';
 
 export async function sandboxBuildCommand(options: {
@@ -38,4 +39,18 @@ export async function sandboxBuildCommand(options: {
     );
   }
   return result.docker.kind === 'failed' ? EXIT.failure : EXIT.ok;
+}
+
+export async function sandboxPruneCommand(options: {
+  readonly dryRun: boolean;
+  readonly json: boolean;
+}): Promise<ExitCode> {
+  const config = loadRuntimeConfig();
+  const report = await pruneSandbox(
+    { cacheDir: config.sandboxCacheDir, dockerSocket: config.dockerSocket, dryRun: options.dryRun },
+    say,
+  );
+  if (options.json) print(JSON.stringify(report, null, 2));
+  else for (const line of describePrune(report)) print(line);
+  return report.failed.length > 0 || report.docker.status === 'failed' ? EXIT.failure : EXIT.ok;
 }

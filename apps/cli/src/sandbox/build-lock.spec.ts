@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireBuildLock, LOCK_FILE } from './build-lock.js';
+import { acquireBuildLock, buildLockHolder, LOCK_FILE, tryAcquireBuildLock } from './build-lock.js';
 
 describe('acquireBuildLock', () => {
   let cacheDir: string;
@@ -43,5 +43,29 @@ describe('acquireBuildLock', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+
+  it('tryAcquireBuildLock answers the holder at once while a live build holds it, and the lock once it is free', () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(cacheDir, LOCK_FILE), `${holder.pid}\n`);
+      expect(tryAcquireBuildLock(cacheDir)).toEqual({ holder: holder.pid });
+      expect(buildLockHolder(cacheDir)).toBe(holder.pid);
+      rmSync(join(cacheDir, LOCK_FILE));
+      const outcome = tryAcquireBuildLock(cacheDir);
+      if (!('release' in outcome)) throw new Error(`still held by ${outcome.holder}`);
+      expect(readFileSync(join(cacheDir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+      expect(buildLockHolder(cacheDir)).toBeUndefined();
+      outcome.release();
+      expect(existsSync(join(cacheDir, LOCK_FILE))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('buildLockHolder ignores a lock left by a process that died', () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(cacheDir, LOCK_FILE), `${dead}\n`);
+    expect(buildLockHolder(cacheDir)).toBeUndefined();
   });
 });

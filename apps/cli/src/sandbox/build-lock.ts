@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { claimPidFile, isAlive, removePidFile } from '../process/pid-files.js';
+import { claimPidFile, isAlive, readPidFile, removePidFile } from '../process/pid-files.js';
 
 export const LOCK_FILE = '.build.lock';
 
@@ -14,6 +14,24 @@ function isBuilder(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The live build holding the cache's lock, if any: for callers that must not wait or write. */
+export function buildLockHolder(cacheDir: string): number | undefined {
+  const holder = readPidFile(join(cacheDir, LOCK_FILE));
+  return holder !== undefined && holder !== process.pid && isBuilder(holder) ? holder : undefined;
+}
+
+/**
+ * Takes the lock only when no live build holds it, for work that must not race a build but has no
+ * reason to wait minutes for one (pruning). Either the release function or the holder's pid.
+ */
+export function tryAcquireBuildLock(
+  cacheDir: string,
+): { readonly release: () => void } | { readonly holder: number } {
+  const file = join(cacheDir, LOCK_FILE);
+  const holder = claimPidFile(file, process.pid, isBuilder);
+  return holder === undefined ? { release: () => removePidFile(file, process.pid) } : { holder };
 }
 
 /**

@@ -196,7 +196,8 @@ export function sandboxPaths(cacheDir: string, version: string): SandboxPaths {
   };
 }
 
-const VERSION_PATTERN = /^[0-9a-f]{12}$/;
+/** A version is the first 12 hex digits of the recipe's hash; it names its folder in the cache. */
+export const VERSION_PATTERN = /^[0-9a-f]{12}$/;
 const stringMap = z.record(z.string().min(1), z.string());
 
 /**
@@ -431,10 +432,15 @@ function prepareCacheDir(cacheDir: string): void {
   }
 }
 
+/** A `steward sandbox …` command run with root's powers on this very cache, not root's own. */
+export function sudoSandboxCommand(cacheDir: string, subcommand: string): string {
+  const quoted = /^[\w./@%+=:,-]+$/.test(cacheDir) ? cacheDir : `'${cacheDir.replace(/'/g, `'\\''`)}'`;
+  return `sudo STEWARD_SANDBOX_CACHE=${quoted} steward sandbox ${subcommand}`;
+}
+
 /** The command a person runs to build into their own cache, with root's powers. */
 export function sudoBuildCommand(cacheDir: string, office = false): string {
-  const quoted = /^[\w./@%+=:,-]+$/.test(cacheDir) ? cacheDir : `'${cacheDir.replace(/'/g, `'\\''`)}'`;
-  return `sudo STEWARD_SANDBOX_CACHE=${quoted} steward sandbox build${office ? ' --office' : ''}`;
+  return sudoSandboxCommand(cacheDir, `build${office ? ' --office' : ''}`);
 }
 
 async function preflight(options: BuildSandboxOptions, say: (line: string) => void): Promise<void> {
@@ -669,9 +675,16 @@ export async function buildSandbox(
   }
   const docker = await ensureDockerImage(options, manifest, built, phase);
   const pointerUpdated = updatePointer(options.cacheDir, manifest);
+  const rootfs = sandboxPaths(options.cacheDir, manifest.version).rootfs;
+  // Reusing a built version takes no lock, so `sandbox prune` may have removed it just before
+  // current.json was pointed at it; that must not pass as a working image.
+  if (!existsSync(join(rootfs, 'usr', 'bin')))
+    throw new CliError(
+      `the sandbox image ${manifest.version} was removed (by "steward sandbox prune"?) while this command used it; run "steward sandbox build" again`,
+    );
   return {
     manifest,
-    rootfs: sandboxPaths(options.cacheDir, manifest.version).rootfs,
+    rootfs,
     built,
     docker,
     pointerUpdated,

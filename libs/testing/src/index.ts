@@ -1,0 +1,38 @@
+export {
+  ModelServer,
+  type ModelServerOptions,
+  type RecordedRequest,
+  type ReplyHandler,
+} from './model-server.js';
+export { DEFAULT_MODELS, type ModelSpec } from './model-catalog.js';
+export type { ModelApi, ModelRequest, ToolResultView } from './model-request.js';
+export {
+  API_ERROR_STATUS,
+  cut,
+  hang,
+  httpError,
+  reply,
+  streamError,
+  text,
+  thinking,
+  toolUse,
+  type ApiErrorType,
+  type BlockSpec,
+  type CutOptions,
+  type CutReply,
+  type HangReply,
+  type HttpErrorOptions,
+  type HttpErrorReply,
+  type MessageReply,
+  type PacingOptions,
+  type Reply,
+  type ReplyOptions,
+  type Scripted,
+  type StopReason,
+  type StreamErrorOptions,
+  type StreamErrorReply,
+  type TextSpec,
+  type ThinkingSpec,
+  type ToolUseSpec,
+  type UsageOverride,
+} from './replies.js';
