@@ -33,3 +33,11 @@ export { loadPolicy, type LoadPolicyOptions } from './policy/policy-loader.js';
 export { PolicyStore, type PolicyChangeListener, type PolicyStoreOptions } from './policy/policy-store.js';
 export { formatPolicy } from './policy/policy-format.js';
 export { readUiToken } from './ui-token.config.js';
+export {
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  DEFAULT_MODEL,
+  ModelKeyStore,
+  loadModelSettings,
+  type ModelKeySource,
+  type ModelSettings,
+} from './model.config.js';

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'TOO_LARGE',
   'NOT_TEXT',
   'AMBIGUOUS_EDIT',
+  /** The request does not fit the thing's current state (an approval already answered, a task already over). */
+  'CONFLICT',
   'TIMEOUT',
   'UNAVAILABLE',
   'UNAUTHORIZED',
@@ -84,6 +86,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   TOO_LARGE: 413,
   NOT_TEXT: 415,
   AMBIGUOUS_EDIT: 409,
+  CONFLICT: 409,
   TIMEOUT: 504,
   UNAVAILABLE: 503,
   UNAUTHORIZED: 401,

@@ -24,6 +24,20 @@ export function logFileOf(config: RuntimeConfig, name: string): string {
   return join(config.paths.logsDir, `${name}.log`);
 }
 
+/** Model API secrets: only the orchestrator, which talks to the model, starts with them. */
+const MODEL_SECRETS = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'STEWARD_OPENAI_API_KEY',
+  'OPENAI_API_KEY',
+];
+
+function withoutModelSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept = { ...env };
+  for (const name of MODEL_SECRETS) delete kept[name];
+  return kept;
+}
+
 /** nats-server first (the services need the bus), then the six services together. */
 export function stackChildren(config: RuntimeConfig): ChildSpec[][] {
   const env = stackEnvironment(config);
@@ -31,7 +45,7 @@ export function stackChildren(config: RuntimeConfig): ChildSpec[][] {
     name: NATS_SERVER,
     command: 'nats-server',
     args: ['-c', config.paths.natsConfigFile],
-    env,
+    env: withoutModelSecrets(env),
     cwd: config.paths.home,
     logFile: logFileOf(config, NATS_SERVER),
     pidFile: config.paths.pidFile(NATS_SERVER),
@@ -41,7 +55,7 @@ export function stackChildren(config: RuntimeConfig): ChildSpec[][] {
     name: service,
     command: process.execPath,
     args: [serviceEntry(service)],
-    env: { ...env, STEWARD_SERVICE: service },
+    env: { ...(service === 'orchestrator' ? env : withoutModelSecrets(env)), STEWARD_SERVICE: service },
     cwd: REPO_ROOT,
     logFile: logFileOf(config, service),
     pidFile: config.paths.pidFile(service),
