@@ -145,7 +145,9 @@ export class TaskRunner {
     if (resumed) {
       if (task.resumes >= MAX_RESUMES) {
         await this.finish('interrupted', {
-          error: `the orchestrator stopped under this task ${task.resumes + 1} times; it was not picked up again`,
+          error:
+            `the orchestrator stopped under this task ${task.resumes + 1} times; it was not picked up again. ` +
+            (await this.account()),
         });
         return;
       }
@@ -202,6 +204,17 @@ export class TaskRunner {
       const message = error instanceof StewardError ? `${error.code}: ${error.message}` : String(error);
       await this.finish('failed', { error: message });
     }
+  }
+
+  /** What the task did, for a person reading why it ended. */
+  private async account(): Promise<string> {
+    const calls = await this.deps.store.callsOf(this.taskId);
+    const done = calls.filter((call) => call.status === 'done' || call.status === 'unknown');
+    if (done.length === 0) return 'It had not run any tool yet.';
+    const lines = done.map(
+      (call) => `${call.status === 'unknown' ? '(outcome unknown) ' : ''}${call.summary}`,
+    );
+    return `Done before it stopped: ${lines.join('; ')}.`;
   }
 
   private checkStopped(): void {
