@@ -22,7 +22,16 @@ import {
   type ToolUseBlock,
 } from '../model/model-types.js';
 import type { ModelRouter } from '../model/model-router.js';
-import { addUsage } from '../model/pricing.js';
+import { addUsage, costOf } from '../model/pricing.js';
+import {
+  chatSpan,
+  executeToolSpan,
+  invokeAgentSpan,
+  recordCost,
+  recordDecision,
+  recordStop,
+  recordTaskEnd,
+} from '../telemetry/agent-telemetry.js';
 import type { ApprovalRecord, TaskRecord, ToolCallRecord } from '../store/task.entities.js';
 import type { TaskRule, TaskStore, Todo } from '../store/task-store.js';
 import {
@@ -140,8 +149,15 @@ export class TaskRunner {
     this.waiting.get(approvalId)?.(answer);
   }
 
+  private readonly startedAt = performance.now();
+
   private async loop(resumed: boolean): Promise<void> {
-    let task = await this.deps.store.task(this.taskId);
+    const task = await this.deps.store.task(this.taskId);
+    await invokeAgentSpan(task, () => this.steps(resumed, task));
+  }
+
+  private async steps(resumed: boolean, first: TaskRecord): Promise<void> {
+    let task = first;
     if (resumed) {
       if (task.resumes >= MAX_RESUMES) {
         await this.finish('interrupted', {
@@ -237,6 +253,7 @@ export class TaskRunner {
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
     });
     this.deps.events.emit(this.taskId, 'status', { status, ...outcome });
+    recordTaskEnd(status, (performance.now() - this.startedAt) / 1000);
   }
 
   /** Messages the person sent while the model worked, as text blocks of the next user message. */
@@ -266,42 +283,48 @@ export class TaskRunner {
     const usage = JSON.parse(task.usage) as TaskUsage;
     const budget = this.budget(task);
     if (task.turns >= budget.maxTurns) {
+      recordStop('budget');
       throw new TaskStopped(
         'failed',
         `stopped: the task reached its limit of ${budget.maxTurns} model turns`,
       );
     }
     if (usage.costUsd >= budget.maxCostUsd) {
+      recordStop('budget');
       throw new TaskStopped(
         'failed',
         `stopped: the task reached its cost limit of $${budget.maxCostUsd.toFixed(2)} (spent $${usage.costUsd.toFixed(2)})`,
       );
     }
     if (usage.inputTokens + usage.outputTokens >= budget.maxTokens) {
+      recordStop('budget');
       throw new TaskStopped('failed', `stopped: the task reached its limit of ${budget.maxTokens} tokens`);
     }
     const { provider, model } = this.deps.models.resolve(task.model);
     const subagent = task.parentId !== null;
     let streamed = false;
-    const reply: ModelReply = await provider.complete({
-      model,
-      system: systemPrompt({ folders: JSON.parse(task.folders) as string[], nonce: this.nonce, subagent }),
-      tools: this.deps.tools.tools({ subagent }),
-      messages,
-      maxTokens: MAX_OUTPUT_TOKENS,
-      signal: this.abort.signal,
-      onText: (delta) => {
-        if (delta === '' && streamed) this.deps.events.emit(this.taskId, 'text', { restart: true });
-        if (delta === '') return;
-        streamed = true;
-        this.deps.events.emit(this.taskId, 'text', { delta });
-      },
-      onRetry: (notice) =>
-        this.deps.events.emit(this.taskId, 'notice', {
-          text: `the model API is busy (${notice.reason}); trying again in ${(notice.delayMs / 1000).toFixed(1)} s`,
-          retry: notice,
-        }),
-    });
+    const reply: ModelReply = await chatSpan(provider.name, model, MAX_OUTPUT_TOKENS, () =>
+      provider.complete({
+        model,
+        system: systemPrompt({ folders: JSON.parse(task.folders) as string[], nonce: this.nonce, subagent }),
+        tools: this.deps.tools.tools({ subagent }),
+        messages,
+        maxTokens: MAX_OUTPUT_TOKENS,
+        signal: this.abort.signal,
+        onText: (delta) => {
+          if (delta === '' && streamed) this.deps.events.emit(this.taskId, 'text', { restart: true });
+          if (delta === '') return;
+          streamed = true;
+          this.deps.events.emit(this.taskId, 'text', { delta });
+        },
+        onRetry: (notice) =>
+          this.deps.events.emit(this.taskId, 'notice', {
+            text: `the model API is busy (${notice.reason}); trying again in ${(notice.delayMs / 1000).toFixed(1)} s`,
+            retry: notice,
+          }),
+      }),
+    );
+    recordCost(task.model, costOf(task.model, reply.usage));
     this.checkStopped();
     const content =
       reply.content.length > 0 ? reply.content.map(elideOversized) : [{ type: 'text', text: '' }];
@@ -358,7 +381,11 @@ export class TaskRunner {
       return this.resultBlock(use, outcome.text, true);
     }
     this.checkStopped();
-    const outcome = await this.execute(task, record, use);
+    const outcome = await executeToolSpan({ id: use.id, tool: use.name }, async (span) => {
+      const result = await this.execute(task, record, use);
+      if (result.isError) span.setAttribute('error.type', result.code ?? 'tool_error');
+      return result;
+    });
     return this.resultBlock(use, outcome.text, outcome.isError);
   }
 
@@ -381,6 +408,7 @@ export class TaskRunner {
     const signature = `${use.name}\0${stableJson(validation.input)}`;
     this.recentCalls = [...this.recentCalls.slice(-(REPEATED_CALL_LIMIT - 1)), signature];
     if (this.recentCalls.length === REPEATED_CALL_LIMIT && this.recentCalls.every((s) => s === signature)) {
+      recordStop('repeated_calls');
       throw new TaskStopped(
         'failed',
         `stopped: the model made the same ${use.name} call ${REPEATED_CALL_LIMIT} times in a row`,
@@ -388,6 +416,7 @@ export class TaskRunner {
     }
     const call: CallToJudge = { tool: use.name, effect: validation.tool.effect, input: validation.input };
     const verdict = this.judge(task, call);
+    recordDecision(use.name, verdict.decision, verdict.source);
     await this.deps.store.updateCall(this.taskId, record.id, {
       decision: verdict.decision,
       decisionSource: verdict.source,
@@ -410,6 +439,7 @@ export class TaskRunner {
     if (verdict.decision === 'ask') {
       const asked = await this.ask(task, record, call, verdict);
       if (asked.answer !== 'allowed') {
+        recordDecision(use.name, 'deny', asked.answer === 'expired' ? 'deadline' : 'person');
         const outcome =
           asked.answer === 'expired'
             ? failure('NEEDS_APPROVAL', 'nobody answered the approval in time, so the call was not run')
@@ -419,6 +449,7 @@ export class TaskRunner {
         return outcome;
       }
       deleteApproval = asked.deleteApproval;
+      recordDecision(use.name, 'allow', 'person');
       await this.deps.store.updateCall(this.taskId, record.id, { decisionSource: 'person' });
     }
     await this.deps.store.setCallStatus(this.taskId, record.id, 'running');

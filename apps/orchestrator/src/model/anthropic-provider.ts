@@ -93,7 +93,14 @@ export class AnthropicProvider implements ModelProvider {
     if (this.client?.key !== key) {
       this.client = {
         key,
-        sdk: new Anthropic({ apiKey: key, baseURL: this.options.baseURL ?? null, maxRetries: 0 }),
+        sdk: new Anthropic({
+          apiKey: key,
+          baseURL: this.options.baseURL ?? null,
+          maxRetries: 0,
+          // The SDK's own span per API call, never with the conversation in it: an environment
+          // variable must not be able to export what managed policy keeps in.
+          openTelemetry: { traces: { contentMode: 'metadata_only' } },
+        }),
       };
     }
     return this.client.sdk;
