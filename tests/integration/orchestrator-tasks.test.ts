@@ -7,6 +7,7 @@ import {
   orchestratorTaskApprove,
   orchestratorTaskCancel,
   orchestratorTaskGet,
+  orchestratorModelCheck,
   orchestratorTaskMessage,
 } from '@steward/contracts';
 import type { BusClient } from '@steward/messaging';
@@ -55,6 +56,8 @@ describe('orchestrator tasks', () => {
         ANTHROPIC_API_KEY: API_KEY,
         ANTHROPIC_BASE_URL: server.url,
         STEWARD_MODEL: 'claude-sonnet-4-6',
+        STEWARD_OPENAI_BASE_URL: server.openaiBaseUrl,
+        STEWARD_OPENAI_API_KEY: API_KEY,
       },
     });
     page = await busAs(stack, 'ui');
@@ -62,7 +65,9 @@ describe('orchestrator tasks', () => {
   }, 180_000);
 
   afterEach(() => {
-    expect(server.problems).toEqual([]);
+    const problems = [...server.problems];
+    server.problems.length = 0;
+    expect(problems).toEqual([]);
   });
 
   afterAll(async () => {
@@ -396,5 +401,45 @@ describe('orchestrator tasks', () => {
     const task = await taskIn(page, id, ['completed', 'failed']);
     expect(task.status).toBe('failed');
     expect(task.error).toMatch(/same list_directory call 4 times/);
+  });
+
+  it('checks that a model can call tools, refuses tasks on one that cannot, and runs tasks on OpenAI-compatible endpoints', async () => {
+    const checked: string[] = [];
+    const answerCheck = (request: ModelRequest) => {
+      checked.push(request.model);
+      return request.model === 'talker'
+        ? text('Sure, I am ready!')
+        : toolUse('report_ready', { ready: true });
+    };
+    script.add('Are you ready', [answerCheck, answerCheck]);
+    const talker = await page.request(orchestratorModelCheck, { model: 'openai:talker' });
+    expect(talker).toMatchObject({ model: 'openai:talker', toolUse: false });
+    expect(talker.detail).toContain('Sure, I am ready!');
+    const dir = folder({ 'a.txt': 'alpha\n' });
+    const refused = await failure(
+      createTask(page, { prompt: '[openai-talker] hi', folders: [dir], model: 'openai:talker' }),
+    );
+    expect(refused.code).toBe('INVALID_INPUT');
+    expect(refused.message).toContain('cannot be used for tasks');
+
+    script.add('[openai]', [
+      toolUse('read_file', { path: join(dir, 'a.txt') }),
+      (request) => text(`read ${request.toolResults[0]?.content.includes('alpha') ? 'alpha' : '?'}`),
+    ]);
+    const { id } = await createTask(page, {
+      prompt: '[openai] read a.txt',
+      folders: [dir],
+      model: 'openai:worker',
+    });
+    const task = await taskIn(page, id, ['completed', 'failed']);
+    expect(task.error).toBeUndefined();
+    expect(task.answer).toBe('read alpha');
+    expect(task.model).toBe('openai:worker');
+    // One check per model, then cached.
+    expect(checked).toEqual(['talker', 'worker']);
+    const openaiCalls = server.modelRequests.filter((recorded) =>
+      recorded.path.endsWith('/chat/completions'),
+    );
+    expect(openaiCalls.length).toBeGreaterThanOrEqual(4);
   });
 });

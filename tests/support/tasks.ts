@@ -75,7 +75,9 @@ export class ModelScript {
 
   /** For ModelServer.respondWith. */
   readonly handler = (request: ModelRequest): Scripted | Promise<Scripted> => {
-    const first = JSON.stringify((request.body as { messages?: unknown[] }).messages?.[0] ?? '');
+    // The task's first message (OpenAI-style requests put the system prompt first).
+    const messages = (request.body as { messages?: Array<{ role?: string }> }).messages ?? [];
+    const first = JSON.stringify(messages.find((message) => message.role !== 'system') ?? '');
     for (const [marker, script] of this.scripts) {
       if (!first.includes(marker)) continue;
       const step = script.steps[script.served];

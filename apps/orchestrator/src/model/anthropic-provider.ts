@@ -42,6 +42,7 @@ export class AnthropicProvider implements ModelProvider {
         index === request.tools.length - 1 ? { ...tool, cache_control: EPHEMERAL } : { ...tool },
       ),
       messages: withCacheBreakpoint(request.messages),
+      ...(request.forceTool === undefined ? {} : { tool_choice: { type: 'tool', name: request.forceTool } }),
     } as unknown as Anthropic.MessageCreateParamsNonStreaming;
     const message = await withRetries(
       async (attempt) => {
@@ -134,7 +135,8 @@ export function judgeAnthropicFailure(error: unknown): FailureVerdict {
         reason: `the stream reported an error: ${errorType(error) ?? error.message}`,
       };
     }
-    if (RETRYABLE_STATUS.has(error.status)) {
+    // The server may say outright whether another attempt can help.
+    if (RETRYABLE_STATUS.has(error.status) && error.headers?.get('x-should-retry') !== 'false') {
       return {
         retryable: true,
         reason: `${error.status} ${errorType(error) ?? ''}`.trim(),

@@ -61,6 +61,8 @@ export interface ModelRequest {
   readonly tools: readonly ToolSpec[];
   readonly messages: readonly ChatMessage[];
   readonly maxTokens: number;
+  /** Makes the model call this tool (the tool check); otherwise it chooses. */
+  readonly forceTool?: string | undefined;
   readonly signal: AbortSignal;
   /** Streamed text as it arrives; `restart` after a retry, so partial text can be dropped. */
   readonly onText?: (delta: string) => void;

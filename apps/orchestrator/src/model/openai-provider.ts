@@ -76,6 +76,9 @@ export class OpenAiProvider implements ModelProvider {
               function: { name: tool.name, description: tool.description, parameters: tool.input_schema },
             })),
           }),
+      ...(request.forceTool === undefined
+        ? {}
+        : { tool_choice: { type: 'function', function: { name: request.forceTool } } }),
     });
     return withRetries(
       async (attempt) => {
@@ -184,7 +187,7 @@ export class OpenAiProvider implements ModelProvider {
 
 function judgeOpenAiFailure(error: unknown): FailureVerdict {
   if (error instanceof HttpFailure) {
-    return RETRYABLE_STATUS.has(error.status)
+    return RETRYABLE_STATUS.has(error.status) && error.headers.get('x-should-retry') !== 'false'
       ? { retryable: true, reason: String(error.status), retryAfterMs: retryAfterMs(error.headers) }
       : { retryable: false, reason: String(error.status) };
   }

@@ -91,6 +91,13 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
       throw new StewardError('DENIED_BY_POLICY', 'your organization does not allow tasks in auto mode');
     }
     const model = this.models.normalize(input.model ?? parent?.task.model ?? this.settings.defaultModel);
+    // Claude models call tools; what an OpenAI-compatible endpoint serves may not.
+    if (!model.startsWith('anthropic:') && parent === undefined) {
+      const check = await this.models.checkTools(model);
+      if (!check.toolUse) {
+        throw new StewardError('INVALID_INPUT', `${model} cannot be used for tasks: ${check.detail}`);
+      }
+    }
     const id = `t_${randomBytes(12).toString('base64url')}`;
     const now = new Date().toISOString();
     const record: TaskRecord = {
@@ -329,6 +336,10 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
     runner.cancel('cancelled by the person');
     await runner.finished;
     return (await this.store.task(taskId)).status;
+  }
+
+  checkModel(model: string): Promise<{ model: string; toolUse: boolean; detail: string }> {
+    return this.models.checkTools(model);
   }
 
   saveKey(apiKey: string): void {

@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import {
   orchestratorCredentialsSave,
   orchestratorCredentialsStatus,
+  orchestratorModelCheck,
   orchestratorTaskApprove,
   orchestratorTaskCancel,
   orchestratorTaskCreate,
@@ -65,6 +66,13 @@ export class TasksController {
   ): RpcResponse<typeof orchestratorCredentialsSave> {
     this.tasks.saveKey(input.apiKey);
     return { saved: true };
+  }
+
+  @RpcHandler(orchestratorModelCheck)
+  check(
+    input: RpcRequest<typeof orchestratorModelCheck>,
+  ): Promise<RpcResponse<typeof orchestratorModelCheck>> {
+    return this.tasks.checkModel(input.model);
   }
 
   @RpcHandler(orchestratorCredentialsStatus)

@@ -273,6 +273,24 @@ export const orchestratorCredentialsStatus = defineRpc({
   description: 'Whether a model API key is configured, and where it comes from (never the key).',
 });
 
+export const orchestratorModelCheck = defineRpc({
+  subject: 'orchestrator.model.check',
+  server: 'orchestrator',
+  callers: ['ui'],
+  request: z.object({ model: modelRefSchema }).strict(),
+  response: z
+    .object({
+      model: z.string(),
+      /** The model answered a request that needed a tool call with that tool call. */
+      toolUse: z.boolean(),
+      detail: z.string(),
+    })
+    .strict(),
+  errors: ['INVALID_INPUT', 'UNAUTHORIZED', 'NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT'],
+  timeoutMs: 120_000,
+  description: 'Checks that a model can call tools before tasks use it.',
+});
+
 export const ORCHESTRATOR_TASK_RPCS = [
   orchestratorTaskCreate,
   orchestratorTaskList,
@@ -282,6 +300,7 @@ export const ORCHESTRATOR_TASK_RPCS = [
   orchestratorTaskCancel,
   orchestratorCredentialsSave,
   orchestratorCredentialsStatus,
+  orchestratorModelCheck,
 ] as const;
 
 /** Kinds of `events.orchestrator.task.<taskId>.<kind>`. */
