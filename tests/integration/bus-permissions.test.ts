@@ -13,7 +13,16 @@ import { listeningAddresses } from '../support/sockets.js';
 const SPEC: Record<ServiceName, { serves: string[]; publishes: string[] }> = {
   orchestrator: {
     serves: ['orchestrator.>'],
-    publishes: ['fs.>', 'vm.>', 'plugin.>', 'events.orchestrator.>'],
+    publishes: [
+      'fs.>',
+      'vm.>',
+      'plugin.>',
+      'events.orchestrator.>',
+      // Writes task events to their stream: may make it exist with its settings, nothing else.
+      '$JS.API.STREAM.INFO.STEWARD_TASK_EVENTS',
+      '$JS.API.STREAM.CREATE.STEWARD_TASK_EVENTS',
+      '$JS.API.STREAM.UPDATE.STEWARD_TASK_EVENTS',
+    ],
   },
   'fs-service': { serves: ['fs.>'], publishes: ['events.fs.>'] },
   'vm-service': { serves: ['vm.>'], publishes: ['events.vm.>'] },
@@ -29,6 +38,12 @@ const SPEC: Record<ServiceName, { serves: string[]; publishes: string[] }> = {
       'plugin.admin.>',
       'fs.roots.>',
       '*.health.get',
+      // Reads task events through consumers of its own, filtered on task events only.
+      '$JS.API.STREAM.INFO.STEWARD_TASK_EVENTS',
+      '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS.*.events.orchestrator.task.>',
+      '$JS.API.CONSUMER.INFO.STEWARD_TASK_EVENTS.*',
+      '$JS.API.CONSUMER.DELETE.STEWARD_TASK_EVENTS.*',
+      '$JS.API.CONSUMER.MSG.NEXT.STEWARD_TASK_EVENTS.*',
     ],
   },
 };
@@ -58,6 +73,26 @@ const PUBLISH_PROBES = [
   '_INBOX.ui.forged',
   'anything.at.all',
   '$JS.API.INFO',
+  '$JS.API.STREAM.NAMES',
+  '$JS.API.STREAM.INFO.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.CREATE.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.UPDATE.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.DELETE.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.PURGE.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.MSG.DELETE.STEWARD_TASK_EVENTS',
+  '$JS.API.STREAM.INFO.OTHER',
+  '$JS.API.STREAM.CREATE.OTHER',
+  '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS.probe_1.events.orchestrator.task.t1.>',
+  '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS.probe_1.events.fs.>',
+  '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS.probe_1',
+  '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS',
+  '$JS.API.CONSUMER.DURABLE.CREATE.STEWARD_TASK_EVENTS.probe_1',
+  '$JS.API.CONSUMER.CREATE.OTHER.probe_1.events.orchestrator.task.t1.>',
+  '$JS.API.CONSUMER.INFO.STEWARD_TASK_EVENTS.probe_1',
+  '$JS.API.CONSUMER.DELETE.STEWARD_TASK_EVENTS.probe_1',
+  '$JS.API.CONSUMER.MSG.NEXT.STEWARD_TASK_EVENTS.probe_1',
+  '$JS.API.CONSUMER.MSG.NEXT.OTHER.probe_1',
+  '$JS.API.CONSUMER.LIST.STEWARD_TASK_EVENTS',
 ];
 
 function inbox(service: ServiceName): string {

@@ -2,13 +2,19 @@ import {
   defineCapabilities,
   HEALTH_RPCS,
   ORCHESTRATOR_FILE_RPCS,
+  ORCHESTRATOR_TASK_RPCS,
   orchestratorWorkspaceInspect,
 } from '@steward/contracts';
 
 export const capabilities = defineCapabilities({
   service: 'ui',
   serves: [],
-  calls: [...Object.values(HEALTH_RPCS), orchestratorWorkspaceInspect, ...ORCHESTRATOR_FILE_RPCS],
+  calls: [
+    ...Object.values(HEALTH_RPCS),
+    orchestratorWorkspaceInspect,
+    ...ORCHESTRATOR_FILE_RPCS,
+    ...ORCHESTRATOR_TASK_RPCS,
+  ],
   emits: [],
   osPowers: ['http-listen', 'own-database'],
 });

@@ -12,6 +12,7 @@ import { requestGuard } from './http/request-guard.middleware.js';
 import { PolicyModule } from './policy/policy.module.js';
 import { publicDir } from './session/session.controller.js';
 import { SessionModule } from './session/session.module.js';
+import { TasksModule } from './tasks/tasks.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
 
 const token = readUiToken(loadRuntimeConfig().paths);
@@ -23,6 +24,7 @@ await runService({
     PolicyModule,
     WorkspaceModule,
     FilesModule,
+    TasksModule,
     EventsModule,
     SessionModule.withToken(token),
   ],

@@ -6,6 +6,8 @@ import {
   mayPublish,
   serverOfSubject,
   subjectMatches,
+  TASK_EVENT_STREAM,
+  TASK_EVENT_SUBJECTS,
 } from './grants.js';
 import { ALL_RPCS } from './registry.js';
 import { SERVICE_NAMES, SUBJECT_PREFIX } from './services.js';
@@ -57,5 +59,51 @@ describe('the grant table and the RPC registry agree', () => {
       for (const pattern of eventGrants) expect(pattern).toBe(`events.${SUBJECT_PREFIX[service]}.>`);
     }
     expect(BUS_GRANTS.ui.publishes.some((p) => p.startsWith('events.'))).toBe(false);
+  });
+});
+
+describe('JetStream grants', () => {
+  it('name the task event stream and nothing else, with no wildcard over the API', () => {
+    for (const service of SERVICE_NAMES) {
+      for (const subject of BUS_GRANTS[service].jetstream) {
+        expect(subject.startsWith('$JS.API.')).toBe(true);
+        expect(subject.split('.')).toContain(TASK_EVENT_STREAM);
+        expect(subjectMatches(subject, '$JS.API.INFO')).toBe(false);
+        expect(subjectMatches(subject, '$JS.API.STREAM.LIST')).toBe(false);
+      }
+      expect(allowedPublications(service).some((p) => p.startsWith('$JS.API.>') || p === '>')).toBe(false);
+    }
+  });
+
+  it('only the orchestrator and the ui touch JetStream at all', () => {
+    for (const service of SERVICE_NAMES.filter((s) => s !== 'orchestrator' && s !== 'ui')) {
+      expect(BUS_GRANTS[service].jetstream).toEqual([]);
+      expect(mayPublish(service, `$JS.API.STREAM.INFO.${TASK_EVENT_STREAM}`)).toBe(false);
+    }
+  });
+
+  it('the orchestrator manages the stream but reads nothing from it', () => {
+    expect(mayPublish('orchestrator', `$JS.API.STREAM.CREATE.${TASK_EVENT_STREAM}`)).toBe(true);
+    expect(mayPublish('orchestrator', `$JS.API.STREAM.UPDATE.${TASK_EVENT_STREAM}`)).toBe(true);
+    expect(mayPublish('orchestrator', 'events.orchestrator.task.t1.status')).toBe(true);
+    expect(mayPublish('orchestrator', `$JS.API.STREAM.DELETE.${TASK_EVENT_STREAM}`)).toBe(false);
+    expect(mayPublish('orchestrator', `$JS.API.STREAM.PURGE.${TASK_EVENT_STREAM}`)).toBe(false);
+    expect(mayPublish('orchestrator', `$JS.API.CONSUMER.MSG.NEXT.${TASK_EVENT_STREAM}.c1`)).toBe(false);
+    expect(mayPublish('orchestrator', '$JS.API.STREAM.CREATE.OTHER')).toBe(false);
+  });
+
+  it('the ui reads task events through consumers of its own, and may not change the stream', () => {
+    const filtered = `$JS.API.CONSUMER.CREATE.${TASK_EVENT_STREAM}.c1.events.orchestrator.task.t1.>`;
+    expect(TASK_EVENT_SUBJECTS).toBe('events.orchestrator.task.>');
+    expect(mayPublish('ui', filtered)).toBe(true);
+    expect(mayPublish('ui', `$JS.API.CONSUMER.MSG.NEXT.${TASK_EVENT_STREAM}.c1`)).toBe(true);
+    expect(mayPublish('ui', `$JS.API.CONSUMER.DELETE.${TASK_EVENT_STREAM}.c1`)).toBe(true);
+    expect(mayPublish('ui', `$JS.API.CONSUMER.CREATE.${TASK_EVENT_STREAM}.c1.events.fs.>`)).toBe(false);
+    expect(mayPublish('ui', `$JS.API.CONSUMER.CREATE.${TASK_EVENT_STREAM}.c1`)).toBe(false);
+    expect(mayPublish('ui', `$JS.API.CONSUMER.DURABLE.CREATE.${TASK_EVENT_STREAM}.d1`)).toBe(false);
+    expect(mayPublish('ui', '$JS.API.CONSUMER.CREATE.OTHER.c1.events.orchestrator.task.t1.>')).toBe(false);
+    expect(mayPublish('ui', `$JS.API.STREAM.DELETE.${TASK_EVENT_STREAM}`)).toBe(false);
+    expect(mayPublish('ui', `$JS.API.STREAM.UPDATE.${TASK_EVENT_STREAM}`)).toBe(false);
+    expect(mayPublish('ui', 'events.orchestrator.task.t1.status')).toBe(false);
   });
 });

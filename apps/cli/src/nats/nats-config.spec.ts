@@ -61,6 +61,28 @@ describe('renderNatsConfig', () => {
     expect(config).toContain('store_dir: "/tmp/steward test/data/jetstream"');
   });
 
+  it('grants JetStream only on the task event stream: the orchestrator manages it, the ui reads it', () => {
+    const users = renderedUsers(config);
+    const jetstream = (service: ServiceName): string[] =>
+      users.get(service)?.publish.filter((subject) => subject.startsWith('$JS')) ?? [];
+    expect(jetstream('orchestrator')).toEqual([
+      '$JS.API.STREAM.INFO.STEWARD_TASK_EVENTS',
+      '$JS.API.STREAM.CREATE.STEWARD_TASK_EVENTS',
+      '$JS.API.STREAM.UPDATE.STEWARD_TASK_EVENTS',
+    ]);
+    expect(jetstream('ui')).toEqual([
+      '$JS.API.STREAM.INFO.STEWARD_TASK_EVENTS',
+      '$JS.API.CONSUMER.CREATE.STEWARD_TASK_EVENTS.*.events.orchestrator.task.>',
+      '$JS.API.CONSUMER.INFO.STEWARD_TASK_EVENTS.*',
+      '$JS.API.CONSUMER.DELETE.STEWARD_TASK_EVENTS.*',
+      '$JS.API.CONSUMER.MSG.NEXT.STEWARD_TASK_EVENTS.*',
+    ]);
+    for (const service of SERVICE_NAMES.filter((s) => s !== 'orchestrator' && s !== 'ui')) {
+      expect(jetstream(service)).toEqual([]);
+    }
+    expect(config).not.toContain('$JS.API.>');
+  });
+
   it('generates a different strong password for every service on every call', () => {
     const again = generatePasswords();
     const all = SERVICE_NAMES.flatMap((service: ServiceName) => [passwords[service], again[service]]);
