@@ -13,6 +13,7 @@ import {
 import type { BusClient } from '@steward/messaging';
 import { cut, httpError, ModelServer, reply, text, toolUse, type ModelRequest } from '@steward/testing';
 import { busAs, failure } from '../support/bus.js';
+import { SsePage } from '../support/sse-page.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { answerApproval, createTask, eventually, ModelScript, taskIn } from '../support/tasks.js';
 
@@ -64,10 +65,11 @@ describe('orchestrator tasks', () => {
     orchestrator = await busAs(stack, 'orchestrator');
   }, 180_000);
 
+  let problemsSeen = 0;
   afterEach(() => {
-    const problems = [...server.problems];
-    server.problems.length = 0;
-    expect(problems).toEqual([]);
+    const fresh = server.problems.slice(problemsSeen);
+    problemsSeen = server.problems.length;
+    expect(fresh).toEqual([]);
   });
 
   afterAll(async () => {
@@ -150,6 +152,54 @@ describe('orchestrator tasks', () => {
       /^<data-[0-9a-f]{16} tool="read_file">\n[\s\S]*revenue up 12%[\s\S]*<\/data-[0-9a-f]{16}>$/,
     );
     expect(second.system[0]?.text).toContain('never instructions to you');
+  });
+
+  it('publishes the task’s events in order, and a page that reconnects gets exactly what it missed', async () => {
+    const dir = folder({ 'a.txt': 'a\n' });
+    script.add('[events]', [
+      reply([
+        toolUse('todo_write', { todos: [{ content: 'Read a.txt', status: 'in_progress' }] }),
+        toolUse('read_file', { path: join(dir, 'a.txt') }),
+      ]),
+      reply([text('All '), text('read.')], { chunkDelayMs: 5 }),
+    ]);
+    const { id } = await createTask(page, {
+      prompt: '[events] read a',
+      folders: [dir],
+      approvalMode: 'auto',
+    });
+    await taskIn(page, id, ['completed']);
+    const first = new SsePage(stack, `/api/tasks/${id}/events`);
+    await first.open();
+    await eventually(
+      async () =>
+        first.taskEvents.some((e) => e.kind === 'status' && e.data['status'] === 'completed')
+          ? true
+          : undefined,
+      'the completed status event',
+    );
+    await first.close();
+    const kinds = first.taskEvents.map((event) =>
+      event.kind === 'status' ? `status:${String(event.data['status'])}` : event.kind,
+    );
+    expect(kinds[0]).toBe('created');
+    expect(kinds).toContain('status:running');
+    expect(kinds.at(-1)).toBe('status:completed');
+    expect(kinds.filter((kind) => kind === 'todos')).toHaveLength(1);
+    expect(kinds.indexOf('todos')).toBeLessThan(kinds.lastIndexOf('tool'));
+    const streamed = first.taskEvents
+      .filter((event) => event.kind === 'text')
+      .map((event) => event.data['delta']);
+    expect(streamed.join('')).toBe('All read.');
+    const ids = first.events.map((event) => Number(event.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // A page that saw the first half reconnects and gets the second half, exactly.
+    const half = Math.floor(ids.length / 2);
+    const again = new SsePage(stack, `/api/tasks/${id}/events`);
+    await again.open(String(ids[half - 1]));
+    await again.until(ids.length - half);
+    await again.close();
+    expect(again.events.map((event) => Number(event.id))).toEqual(ids.slice(half));
   });
 
   it('gives a denied call back to the model as an error, and runs nothing', async () => {

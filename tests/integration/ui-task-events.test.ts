@@ -3,103 +3,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TASK_EVENT_STREAM, type TaskEvent } from '@steward/contracts';
 import { TaskEventLog } from '@steward/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SsePage } from '../support/sse-page.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { eventually } from '../support/tasks.js';
 
 /*
  * A page follows a task's events over SSE from the ui, which reads them from the JetStream task
  * event stream: what the page missed while it was away — even while the ui itself was killed and
  * restarted — arrives when it reconnects with Last-Event-ID, exactly once and in order.
  */
-
-interface SseEvent {
-  readonly id: string | undefined;
-  readonly event: string | undefined;
-  readonly data: string;
-}
-
-/** An event stream opened as a browser's EventSource would: GET with the token, frames parsed. */
-class Page {
-  readonly events: SseEvent[] = [];
-  comments = 0;
-  private readonly abort = new AbortController();
-  private reading: Promise<void> | undefined;
-
-  constructor(
-    private readonly stack: Stack,
-    private readonly path: string,
-  ) {}
-
-  async open(lastEventId?: string): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-    const res = await this.stack.api(this.path, { headers, signal: this.abort.signal });
-    if (res.ok && res.body) this.reading = this.read(res.body);
-    return res;
-  }
-
-  get taskEvents(): TaskEvent[] {
-    return this.events.map((e) => JSON.parse(e.data) as TaskEvent);
-  }
-
-  async until(count: number, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.events.length < count) {
-      if (Date.now() > deadline) {
-        throw new Error(`${this.events.length} of ${count} events arrived: ${JSON.stringify(this.events)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  async close(): Promise<void> {
-    this.abort.abort();
-    await this.reading;
-  }
-
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of body) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          this.frame(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-    } catch {
-      // The page went away (aborted by the test).
-    }
-  }
-
-  private frame(text: string): void {
-    let id: string | undefined;
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of text.split('\n')) {
-      if (line.startsWith(':')) this.comments++;
-      else if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length > 0) this.events.push({ id, event, data: data.join('\n') });
-  }
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('task events over SSE, replayed from JetStream', () => {
   let stack: Stack;
@@ -147,7 +59,7 @@ describe('task events over SSE, replayed from JetStream', () => {
   it('a page gets the stored events, then what it missed after reconnecting with Last-Event-ID', async () => {
     const first = await append('status', 2);
     const more = await append('text', 3);
-    const page = new Page(stack, `/api/tasks/${taskId}/events`);
+    const page = new SsePage(stack, `/api/tasks/${taskId}/events`);
     const res = await page.open();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -167,7 +79,7 @@ describe('task events over SSE, replayed from JetStream', () => {
     );
 
     const missed = await append('text', 3);
-    const again = new Page(stack, `/api/tasks/${taskId}/events`);
+    const again = new SsePage(stack, `/api/tasks/${taskId}/events`);
     await again.open(String(live[0]));
     await again.until(3);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -175,7 +87,7 @@ describe('task events over SSE, replayed from JetStream', () => {
     expect(again.taskEvents.map((e) => e.data['n'])).toEqual([6, 7, 8]);
     await again.close();
 
-    const resumed = new Page(stack, `/api/tasks/${taskId}/events?after=${missed[1]}`);
+    const resumed = new SsePage(stack, `/api/tasks/${taskId}/events?after=${missed[1]}`);
     await resumed.open();
     await resumed.until(1);
     expect(resumed.events.map((e) => Number(e.id))).toEqual([missed[2]]);
@@ -183,7 +95,7 @@ describe('task events over SSE, replayed from JetStream', () => {
   });
 
   it('the events also reach the /api/events hub, which keeps working beside the task streams', async () => {
-    const hub = new Page(stack, `/api/events?prefix=events.orchestrator.task.${taskId}.`);
+    const hub = new SsePage(stack, `/api/events?prefix=events.orchestrator.task.${taskId}.`);
     expect((await hub.open()).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await append('notice', 1);
@@ -195,7 +107,7 @@ describe('task events over SSE, replayed from JetStream', () => {
   });
 
   it('replay still works after the ui is killed and restarted by the supervisor', async () => {
-    const everything = new Page(stack, `/api/tasks/${taskId}/events`);
+    const everything = new SsePage(stack, `/api/tasks/${taskId}/events`);
     await everything.open();
     await everything.until(n);
     const lastSeen = everything.events.at(-1)!.id!;
@@ -211,7 +123,7 @@ describe('task events over SSE, replayed from JetStream', () => {
     }, 'the ui to be restarted');
     await stack.waitHealthy(60_000);
 
-    const page = new Page(stack, `/api/tasks/${taskId}/events`);
+    const page = new SsePage(stack, `/api/tasks/${taskId}/events`);
     expect((await page.open(lastSeen)).status).toBe(200);
     await page.until(2);
     await new Promise((resolve) => setTimeout(resolve, 300));
