@@ -33,7 +33,8 @@ import {
   recordTaskEnd,
 } from '../telemetry/agent-telemetry.js';
 import type { ApprovalRecord, TaskRecord, ToolCallRecord } from '../store/task.entities.js';
-import type { TaskRule, TaskStore, Todo } from '../store/task-store.js';
+import type { ConversationEntry, TaskRule, TaskStore, Todo } from '../store/task-store.js';
+import type { MessageKind } from '../store/task.entities.js';
 import {
   elideOversized,
   INTERNAL_TOOLS,
@@ -175,10 +176,11 @@ export class TaskRunner {
     try {
       await this.deps.openServices(task);
       await this.setStatus('running');
+      // Read once; from here on every message is appended to it as it is written.
+      const conversation = await this.deps.store.conversation(this.taskId);
       for (;;) {
         this.checkStopped();
         task = await this.deps.store.task(this.taskId);
-        const conversation = await this.deps.store.conversation(this.taskId);
         const last = conversation.at(-1);
         if (last === undefined) throw new StewardError('INTERNAL', 'the task has no conversation');
         if (last.message.role === 'assistant') {
@@ -186,15 +188,12 @@ export class TaskRunner {
           if (uses.length > 0) {
             const results = await this.runCalls(task, last.seq, uses);
             const steering = await this.takePending();
-            await this.deps.store.appendMessage(this.taskId, 'user', 'tool_results', [
-              ...results,
-              ...steering,
-            ]);
+            await this.append(conversation, 'user', 'tool_results', [...results, ...steering]);
             continue;
           }
           const steering = await this.takePending();
           if (steering.length > 0) {
-            await this.deps.store.appendMessage(this.taskId, 'user', 'steer', steering);
+            await this.append(conversation, 'user', 'steer', steering);
             continue;
           }
           await this.finish('completed', { answer: textOf(last.message.content) });
@@ -202,11 +201,14 @@ export class TaskRunner {
         }
         if (this.compactNext) {
           await this.compact(task, conversation);
+          conversation.splice(0, conversation.length, ...(await this.deps.store.conversation(this.taskId)));
           continue;
         }
-        await this.modelTurn(
-          task,
-          conversation.map((entry) => entry.message),
+        conversation.push(
+          await this.modelTurn(
+            task,
+            conversation.map((entry) => entry.message),
+          ),
         );
       }
     } catch (error) {
@@ -279,7 +281,7 @@ export class TaskRunner {
     };
   }
 
-  private async modelTurn(task: TaskRecord, messages: ChatMessage[]): Promise<void> {
+  private async modelTurn(task: TaskRecord, messages: ChatMessage[]): Promise<ConversationEntry> {
     const usage = JSON.parse(task.usage) as TaskUsage;
     const budget = this.budget(task);
     if (task.turns >= budget.maxTurns) {
@@ -328,15 +330,25 @@ export class TaskRunner {
     this.checkStopped();
     const content =
       reply.content.length > 0 ? reply.content.map(elideOversized) : [{ type: 'text', text: '' }];
-    const seq = await this.deps.store.appendMessage(this.taskId, 'assistant', 'assistant', content);
     const uses = content.filter(isToolUse);
-    await this.deps.store.insertCalls(this.taskId, seq, uses);
+    const seq = await this.deps.store.appendTurn(this.taskId, content, uses);
     const total = addUsage(usage, task.model, reply.usage);
     await this.deps.store.update(this.taskId, { turns: task.turns + 1, usage: JSON.stringify(total) });
     this.deps.events.emit(this.taskId, 'message', { role: 'assistant', text: textOf(content), seq });
     this.deps.events.emit(this.taskId, 'usage', { usage: total });
     const contextUsed = reply.usage.inputTokens + reply.usage.cacheReadTokens + reply.usage.cacheWriteTokens;
     if (uses.length > 0 && contextUsed > COMPACT_AT * DEFAULT_CONTEXT_WINDOW) this.compactNext = true;
+    return { seq, kind: 'assistant', message: { role: 'assistant', content } };
+  }
+
+  private async append(
+    conversation: ConversationEntry[],
+    role: 'user' | 'assistant',
+    kind: MessageKind,
+    content: ContentBlock[],
+  ): Promise<void> {
+    const seq = await this.deps.store.appendMessage(this.taskId, role, kind, content);
+    conversation.push({ seq, kind, message: { role, content } });
   }
 
   /** Set when the last turn came near the context window: the next turn starts from a summary. */

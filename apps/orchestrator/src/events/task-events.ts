@@ -19,12 +19,13 @@ export class TaskEvents implements OnApplicationShutdown {
     @Inject(BusClient) private readonly bus: BusClient,
     @Inject(RUNTIME_CONFIG) config: RuntimeConfig,
   ) {
-    this.writer = TaskEventLog.connect('orchestrator', readServiceCredentials(config.paths, 'orchestrator')).catch(
-      (error: unknown) => {
-        this.log.error(`task events are not stored (live only): ${String(error)}`);
-        return undefined;
-      },
-    );
+    this.writer = TaskEventLog.connect(
+      'orchestrator',
+      readServiceCredentials(config.paths, 'orchestrator'),
+    ).catch((error: unknown) => {
+      this.log.error(`task events are not stored (live only): ${String(error)}`);
+      return undefined;
+    });
   }
 
   emit(taskId: string, kind: TaskEventKind, data: Record<string, unknown>): void {

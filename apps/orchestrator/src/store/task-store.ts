@@ -9,7 +9,8 @@ import {
   type TaskView,
   type ToolCallView,
 } from '@steward/contracts';
-import { In, LessThan, type DataSource, type Repository } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { In, type DataSource, type Repository } from 'typeorm';
 import type { ChatMessage, ContentBlock } from '../model/model-types.js';
 import { textOf } from '../model/model-types.js';
 import {
@@ -34,6 +35,61 @@ export interface TaskRule {
 
 const now = (): string => new Date().toISOString();
 
+export interface ConversationEntry {
+  readonly seq: number;
+  readonly kind: MessageKind;
+  readonly message: ChatMessage;
+}
+
+/** Entity property → column, for the records written on every step of a task. */
+const TASK_COLUMNS: Readonly<Record<keyof TaskRecord, string>> = {
+  id: 'id',
+  parentId: 'parent_id',
+  projectId: 'project_id',
+  status: 'status',
+  prompt: 'prompt',
+  folders: 'folders',
+  model: 'model',
+  approvalMode: 'approval_mode',
+  todos: 'todos',
+  scratchpad: 'scratchpad',
+  filesChanged: 'files_changed',
+  usage: 'usage',
+  rules: 'rules',
+  pending: 'pending',
+  childOf: 'child_of',
+  turns: 'turns',
+  resumes: 'resumes',
+  answer: 'answer',
+  error: 'error',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+
+const CALL_COLUMNS: Readonly<Record<keyof ToolCallRecord, string>> = {
+  taskId: 'task_id',
+  id: 'id',
+  messageSeq: 'message_seq',
+  position: 'position',
+  tool: 'tool',
+  input: 'input',
+  status: 'status',
+  decision: 'decision',
+  decisionSource: 'decision_source',
+  resultText: 'result_text',
+  fullResult: 'full_result',
+  isError: 'is_error',
+  summary: 'summary',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+};
+
+function selectList(columns: Readonly<Record<string, string>>): string {
+  return Object.entries(columns)
+    .map(([property, column]) => `"${column}" AS "${property}"`)
+    .join(', ');
+}
+
 /**
  * Every read and write of the orchestrator's records. Writes happen as things happen (a message
  * arrives, a call starts, a result comes back), so the database always says where a task is.
@@ -45,35 +101,60 @@ export class TaskStore {
   readonly calls: Repository<ToolCallRecord>;
   readonly approvals: Repository<ApprovalRecord>;
 
-  constructor(@Inject(DATABASE) private readonly database: DataSource) {
+  /**
+   * The connection underneath TypeORM. Every step of a task writes through prepared statements
+   * here, and what must happen together happens in one synchronous transaction: TypeORM's async
+   * transactions share this single connection, so two tasks' transactions would interleave.
+   */
+  private readonly sqlite: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(@Inject(DATABASE) database: DataSource) {
     this.tasks = database.getRepository(TaskRecord);
     this.messages = database.getRepository(TaskMessageRecord);
     this.calls = database.getRepository(ToolCallRecord);
     this.approvals = database.getRepository(ApprovalRecord);
+    this.sqlite = (
+      database.driver as unknown as { databaseConnection: BetterSqlite3.Database }
+    ).databaseConnection;
+  }
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.sqlite.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   async insertTask(record: TaskRecord, prompt: ContentBlock[]): Promise<void> {
-    await this.database.transaction(async (manager) => {
-      await manager.insert(TaskRecord, record);
-      await manager.insert(TaskMessageRecord, {
-        taskId: record.id,
-        role: 'user',
-        kind: 'prompt',
-        content: JSON.stringify(prompt),
-        compacted: 0,
-        createdAt: record.createdAt,
-      });
-    });
+    const columns = Object.keys(TASK_COLUMNS) as Array<keyof TaskRecord>;
+    const insert = this.statement(
+      `INSERT INTO "task" (${columns.map((key) => `"${TASK_COLUMNS[key]}"`).join(', ')}) ` +
+        `VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    this.sqlite.transaction(() => {
+      insert.run(...columns.map((key) => record[key]));
+      this.insertMessage(record.id, 'user', 'prompt', prompt, record.createdAt);
+    })();
   }
 
   async task(taskId: string): Promise<TaskRecord> {
-    const record = await this.tasks.findOneBy({ id: taskId });
-    if (record === null) throw new StewardError('NOT_FOUND', `there is no task ${taskId}`);
+    const record = this.statement(`SELECT ${selectList(TASK_COLUMNS)} FROM "task" WHERE "id" = ?`).get(
+      taskId,
+    ) as TaskRecord | undefined;
+    if (record === undefined) throw new StewardError('NOT_FOUND', `there is no task ${taskId}`);
     return record;
   }
 
   async update(taskId: string, changes: Partial<TaskRecord>): Promise<void> {
-    await this.tasks.update({ id: taskId }, { ...changes, updatedAt: now() });
+    const fields: Partial<TaskRecord> = { ...changes, updatedAt: now() };
+    const keys = (Object.keys(fields) as Array<keyof TaskRecord>).filter(
+      (key) => key !== 'id' && fields[key] !== undefined,
+    );
+    const sql = `UPDATE "task" SET ${keys.map((key) => `"${TASK_COLUMNS[key]}" = ?`).join(', ')} WHERE "id" = ?`;
+    this.statement(sql).run(...keys.map((key) => fields[key]), taskId);
   }
 
   async setStatus(taskId: string, status: TaskStatus, extra: Partial<TaskRecord> = {}): Promise<void> {
@@ -81,10 +162,11 @@ export class TaskStore {
   }
 
   /** The conversation the model is sent: everything not folded into a summary, in order. */
-  async conversation(
-    taskId: string,
-  ): Promise<Array<{ seq: number; kind: MessageKind; message: ChatMessage }>> {
-    const rows = await this.messages.find({ where: { taskId, compacted: 0 }, order: { seq: 'ASC' } });
+  async conversation(taskId: string): Promise<ConversationEntry[]> {
+    const rows = this.statement(
+      'SELECT "seq", "role", "kind", "content" FROM "task_message" ' +
+        'WHERE "task_id" = ? AND "compacted" = 0 ORDER BY "seq"',
+    ).all(taskId) as Array<{ seq: number; role: 'user' | 'assistant'; kind: MessageKind; content: string }>;
     return rows.map((row) => ({
       seq: row.seq,
       kind: row.kind,
@@ -98,30 +180,48 @@ export class TaskStore {
     kind: MessageKind,
     content: readonly ContentBlock[],
   ): Promise<number> {
-    const result = await this.messages.insert({
-      taskId,
-      role,
-      kind,
-      content: JSON.stringify(content),
-      compacted: 0,
-      createdAt: now(),
-    });
-    return Number((result.identifiers[0] as { seq: number }).seq);
+    return this.insertMessage(taskId, role, kind, content, now());
+  }
+
+  private insertMessage(
+    taskId: string,
+    role: 'user' | 'assistant',
+    kind: MessageKind,
+    content: readonly ContentBlock[],
+    at: string,
+  ): number {
+    const result = this.statement(
+      'INSERT INTO "task_message" ("task_id", "role", "kind", "content", "compacted", "created_at") ' +
+        'VALUES (?, ?, ?, ?, 0, ?)',
+    ).run(taskId, role, kind, JSON.stringify(content), at);
+    return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * An assistant turn and its tool calls, recorded together before any of the calls runs: after a
+   * restart, a turn is never found without its calls.
+   */
+  async appendTurn(
+    taskId: string,
+    content: readonly ContentBlock[],
+    calls: ReadonlyArray<{ id: string; name: string; input: unknown }>,
+  ): Promise<number> {
+    return this.sqlite.transaction(() => {
+      const seq = this.insertMessage(taskId, 'assistant', 'assistant', content, now());
+      this.insertCallRows(taskId, seq, calls);
+      return seq;
+    })();
   }
 
   /** Folds messages up to `lastSeq` into a summary that takes their place in the conversation. */
-  async compact(taskId: string, lastSeq: number, summary: ContentBlock[]): Promise<void> {
-    await this.database.transaction(async (manager) => {
-      await manager.update(TaskMessageRecord, { taskId, seq: LessThan(lastSeq + 1) }, { compacted: 1 });
-      await manager.insert(TaskMessageRecord, {
+  async compact(taskId: string, lastSeq: number, summary: ContentBlock[]): Promise<number> {
+    return this.sqlite.transaction(() => {
+      this.statement('UPDATE "task_message" SET "compacted" = 1 WHERE "task_id" = ? AND "seq" <= ?').run(
         taskId,
-        role: 'user',
-        kind: 'summary',
-        content: JSON.stringify(summary),
-        compacted: 0,
-        createdAt: now(),
-      });
-    });
+        lastSeq,
+      );
+      return this.insertMessage(taskId, 'user', 'summary', summary, now());
+    })();
   }
 
   /** Records the tool calls of an assistant message before any of them runs. */
@@ -130,41 +230,45 @@ export class TaskStore {
     messageSeq: number,
     calls: ReadonlyArray<{ id: string; name: string; input: unknown }>,
   ): Promise<void> {
-    if (calls.length === 0) return;
-    await this.calls.insert(
-      calls.map((call, position) => ({
-        taskId,
-        id: call.id,
-        messageSeq,
-        position,
-        tool: call.name,
-        input: JSON.stringify(call.input ?? null),
-        status: 'pending' as const,
-        decision: null,
-        decisionSource: null,
-        resultText: null,
-        fullResult: null,
-        isError: 0,
-        summary: '',
-        startedAt: null,
-        finishedAt: null,
-      })),
+    this.sqlite.transaction(() => this.insertCallRows(taskId, messageSeq, calls))();
+  }
+
+  private insertCallRows(
+    taskId: string,
+    messageSeq: number,
+    calls: ReadonlyArray<{ id: string; name: string; input: unknown }>,
+  ): void {
+    const insert = this.statement(
+      'INSERT OR IGNORE INTO "tool_call" ("task_id", "id", "message_seq", "position", "tool", "input", ' +
+        `"status", "is_error", "summary") VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, '')`,
+    );
+    calls.forEach((call, position) =>
+      insert.run(taskId, call.id, messageSeq, position, call.name, JSON.stringify(call.input ?? null)),
     );
   }
 
   async callsOf(taskId: string, messageSeq?: number): Promise<ToolCallRecord[]> {
-    return this.calls.find({
-      where: messageSeq === undefined ? { taskId } : { taskId, messageSeq },
-      order: { messageSeq: 'ASC', position: 'ASC' },
-    });
+    const select = `SELECT ${selectList(CALL_COLUMNS)} FROM "tool_call" WHERE "task_id" = ?`;
+    return (
+      messageSeq === undefined
+        ? this.statement(`${select} ORDER BY "message_seq", "position"`).all(taskId)
+        : this.statement(`${select} AND "message_seq" = ? ORDER BY "position"`).all(taskId, messageSeq)
+    ) as ToolCallRecord[];
   }
 
   async updateCall(taskId: string, id: string, changes: Partial<ToolCallRecord>): Promise<void> {
-    await this.calls.update({ taskId, id }, changes);
+    const keys = (Object.keys(changes) as Array<keyof ToolCallRecord>).filter(
+      (key) => key !== 'taskId' && key !== 'id' && changes[key] !== undefined,
+    );
+    if (keys.length === 0) return;
+    const sql =
+      `UPDATE "tool_call" SET ${keys.map((key) => `"${CALL_COLUMNS[key]}" = ?`).join(', ')} ` +
+      'WHERE "task_id" = ? AND "id" = ?';
+    this.statement(sql).run(...keys.map((key) => changes[key]), taskId, id);
   }
 
   async setCallStatus(taskId: string, id: string, status: ToolCallStatus): Promise<void> {
-    await this.calls.update({ taskId, id }, status === 'running' ? { status, startedAt: now() } : { status });
+    await this.updateCall(taskId, id, status === 'running' ? { status, startedAt: now() } : { status });
   }
 
   async approval(approvalId: string): Promise<ApprovalRecord | null> {
