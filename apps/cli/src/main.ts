@@ -6,13 +6,15 @@ import { helpText } from './cli/help.js';
 import { doctorCommand } from './commands/doctor.command.js';
 import { downCommand } from './commands/down.command.js';
 import { policyShowCommand } from './commands/policy.command.js';
+import { runTaskCommand } from './commands/run.command.js';
 import { sandboxBuildCommand, sandboxPruneCommand } from './commands/sandbox.command.js';
 import { statusCommand } from './commands/status.command.js';
 import { superviseCommand } from './commands/supervise.command.js';
 import { testCommand } from './commands/test.command.js';
 import { upCommand } from './commands/up.command.js';
+import type { RunExitCode } from './run/exit-codes.js';
 
-async function runCommand(command: Command): Promise<ExitCode> {
+async function runCommand(command: Command): Promise<ExitCode | RunExitCode> {
   switch (command.kind) {
     case 'help':
       process.stdout.write(`${helpText(command.topic)}\n`);
@@ -34,6 +36,8 @@ async function runCommand(command: Command): Promise<ExitCode> {
       return sandboxBuildCommand({ office: command.office, force: command.force, json: command.json });
     case 'sandbox-prune':
       return sandboxPruneCommand({ dryRun: command.dryRun, json: command.json });
+    case 'run':
+      return runTaskCommand(command);
     case 'supervise':
       return superviseCommand();
     case 'test':
@@ -53,7 +57,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-async function main(argv: readonly string[]): Promise<ExitCode> {
+async function main(argv: readonly string[]): Promise<ExitCode | RunExitCode> {
   let command: Command;
   try {
     command = parseArgs(argv);

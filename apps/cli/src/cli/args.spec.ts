@@ -75,11 +75,70 @@ describe('parseArgs', () => {
     expect(parseArgs(['--version'])).toEqual({ kind: 'version' });
   });
 
+  it('parses run with its prompt, repeated folders, model, auto, approve and json, in any order', () => {
+    expect(parseArgs(['run', 'Summarize my notes', '--folder', 'notes'])).toEqual({
+      kind: 'run',
+      prompt: 'Summarize my notes',
+      folders: ['notes'],
+      auto: false,
+      json: false,
+    });
+    expect(
+      parseArgs([
+        'run',
+        '--folder=/a',
+        '--auto',
+        'Do it',
+        '--folder',
+        'b',
+        '--model',
+        'claude-sonnet-4-6',
+        '--approve',
+        'deny',
+        '--json',
+      ]),
+    ).toEqual({
+      kind: 'run',
+      prompt: 'Do it',
+      folders: ['/a', 'b'],
+      model: 'claude-sonnet-4-6',
+      auto: true,
+      approve: 'deny',
+      json: true,
+    });
+    expect(parseArgs(['run', 'x', '--folder', 'a', '--approve=ask'])).toMatchObject({ approve: 'ask' });
+  });
+
+  it('takes everything after -- as the prompt, so a prompt may start with a dash or say -h', () => {
+    expect(parseArgs(['run', '--folder', 'a', '--', '-h: explain this flag'])).toMatchObject({
+      kind: 'run',
+      prompt: '-h: explain this flag',
+      folders: ['a'],
+    });
+    expect(parseArgs(['run', '--folder', 'a', '-h'])).toEqual({ kind: 'help', topic: 'run' });
+    expect(parseArgs(['help', 'run'])).toEqual({ kind: 'help', topic: 'run' });
+  });
+
   it('refuses unknown commands, flags and arguments with exit code 2', () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /no command/],
       [['start'], /unknown command "start"/],
-      [['run', 'hello'], /unknown command "run"/],
+      [['run'], /"run" needs a prompt/],
+      [['run', 'hello'], /"run" needs at least one folder/],
+      [['run', '--folder', 'a'], /"run" needs a prompt/],
+      [['run', '   ', '--folder', 'a'], /the prompt is empty/],
+      [['run', 'summarize', 'my', 'notes', '--folder', 'a'], /takes one prompt, got 3 arguments.*quotes/],
+      [['run', 'x', '--folder'], /--folder needs a value/],
+      [['run', 'x', '--folder', '--json'], /--folder needs a value/],
+      [['run', 'x', '--folder='], /--folder needs a value/],
+      [['run', 'x', '--folder', 'a', '--approve', 'maybe'], /--approve must be ask or deny, not "maybe"/],
+      [
+        ['run', 'x', '--folder', 'a', '--approve', 'ask', '--approve', 'deny'],
+        /--approve is given twice, as ask and as deny/,
+      ],
+      [['run', 'x', '--folder', 'a', '--model', 'm1', '--model', 'm2'], /--model is given twice/],
+      [['run', 'x', '--folder', 'a', '--auto=yes'], /flag --auto of "run" takes no value/],
+      [['run', 'x', '--folder', 'a', '--detach'], /unknown flag --detach for "run"/],
       [['--verbose'], /unknown flag --verbose/],
       [['up', '--detached'], /unknown flag --detached for "up"/],
       [['down', '--json'], /unknown flag --json for "down"/],

@@ -16,7 +16,22 @@ export type Command =
       readonly force: boolean;
       readonly json: boolean;
     }
-  | { readonly kind: 'sandbox-prune'; readonly dryRun: boolean; readonly json: boolean };
+  | { readonly kind: 'sandbox-prune'; readonly dryRun: boolean; readonly json: boolean }
+  | RunCommand;
+
+export type ApproveMode = 'ask' | 'deny';
+
+/** `steward run "<prompt>" --folder <dir> …`; folders are as typed (resolved by the command). */
+export interface RunCommand {
+  readonly kind: 'run';
+  readonly prompt: string;
+  readonly folders: readonly string[];
+  readonly model?: string;
+  readonly auto: boolean;
+  /** Unset: ask when stdin is a terminal, else deny. */
+  readonly approve?: ApproveMode;
+  readonly json: boolean;
+}
 
 export const COMMAND_NAMES = [
   'up',
@@ -25,6 +40,7 @@ export const COMMAND_NAMES = [
   'doctor',
   'policy',
   'sandbox',
+  'run',
   'supervise',
   'test',
 ] as const;
@@ -44,6 +60,8 @@ const FLAGS: Readonly<Record<CommandName, readonly string[]>> = {
   doctor: ['--json'],
   policy: ['--json'],
   sandbox: ['--office', '--force', '--dry-run', '--json'],
+  // Read by parseRun, which also takes their values.
+  run: ['--folder', '--model', '--approve', '--auto', '--json'],
   supervise: [],
   test: ['--quick', '--no-setup'],
 };
@@ -98,6 +116,8 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if (first.startsWith('-')) throw new UsageError(`unknown flag ${first}`);
   if (!isCommandName(first)) throw new UsageError(`unknown command "${first}"`);
+  // Its prompt and flag values are free text, so `run` reads its own arguments (a prompt may say "-h").
+  if (first === 'run') return parseRun(rest);
   if (rest.some((arg) => HELP_FLAGS.has(arg))) return { kind: 'help', topic: first };
 
   const { flags, positionals } = splitFlags(first, rest);
@@ -144,4 +164,82 @@ export function parseArgs(argv: readonly string[]): Command {
       noPositionals(first, positionals);
       return { kind: 'test', quick: flags.has('--quick'), setup: !flags.has('--no-setup') };
   }
+}
+
+const RUN_VALUE_FLAGS = new Set(['--folder', '--model', '--approve']);
+const RUN_SWITCHES = new Set(['--auto', '--json']);
+const RUN_USAGE = 'steward run "<prompt>" --folder <dir>';
+
+/**
+ * `run "<prompt>" --folder <dir> [--folder <dir>…] [--model <m>] [--auto] [--approve ask|deny]
+ * [--json]`. A value follows its flag (`--folder <dir>` or `--folder=<dir>`); after `--` every
+ * argument is the prompt, so a prompt may start with a dash.
+ */
+function parseRun(args: readonly string[]): Command {
+  const positionals: string[] = [];
+  const folders: string[] = [];
+  let model: string | undefined;
+  let approve: ApproveMode | undefined;
+  let auto = false;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (HELP_FLAGS.has(arg)) return { kind: 'help', topic: 'run' };
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (RUN_SWITCHES.has(flag)) {
+      if (eq !== -1) throw new UsageError(`flag ${flag} of "run" takes no value`);
+      if (flag === '--auto') auto = true;
+      else json = true;
+      continue;
+    }
+    if (!RUN_VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag} for "run"`);
+    let value: string | undefined;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      value = args[i + 1];
+      if (value === undefined || value.startsWith('-'))
+        throw new UsageError(`${flag} needs a value (write ${flag}=<value> if it starts with a dash)`);
+      i += 1;
+    }
+    if (value === '') throw new UsageError(`${flag} needs a value`);
+    if (flag === '--folder') {
+      folders.push(value);
+    } else if (flag === '--model') {
+      if (model !== undefined) throw new UsageError('--model is given twice');
+      model = value;
+    } else {
+      if (value !== 'ask' && value !== 'deny')
+        throw new UsageError(`--approve must be ask or deny, not "${value}"`);
+      if (approve !== undefined && approve !== value)
+        throw new UsageError('--approve is given twice, as ask and as deny');
+      approve = value;
+    }
+  }
+  if (positionals.length === 0) throw new UsageError(`"run" needs a prompt: ${RUN_USAGE}`);
+  if (positionals.length > 1)
+    throw new UsageError(
+      `"run" takes one prompt, got ${positionals.length} arguments ("${positionals[0]}", "${positionals[1]}", …); put the prompt in quotes`,
+    );
+  const prompt = positionals[0] ?? '';
+  if (prompt.trim() === '') throw new UsageError('the prompt is empty; say what the task should do');
+  if (folders.length === 0) throw new UsageError(`"run" needs at least one folder: ${RUN_USAGE}`);
+  return {
+    kind: 'run',
+    prompt,
+    folders,
+    ...(model === undefined ? {} : { model }),
+    auto,
+    ...(approve === undefined ? {} : { approve }),
+    json,
+  };
 }

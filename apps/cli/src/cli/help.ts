@@ -11,6 +11,9 @@ Commands:
   status [--json]      Show each process, its pid and its health.
   doctor [--json]      Check this machine's requirements and print how to install what is missing.
   policy show [--json] Print the policy in force and where each value comes from.
+  run "<prompt>" --folder <dir> [--model <m>] [--auto] [--approve ask|deny] [--json]
+                       Run a task without the browser: live progress, the answer streamed,
+                       approvals asked in the terminal ("steward help run").
   sandbox build [--office] [--force] [--json]
                        Build the sandbox image (Debian packages, offline from a mirror; root).
   sandbox prune [--dry-run] [--json]
@@ -32,7 +35,8 @@ Environment:
   STEWARD_SANDBOX_CACHE        Where sandbox images are kept (default ~/.cache/steward/sandbox).
   STEWARD_SANDBOX_BUILD        "skip" keeps up and test from building a missing sandbox image.
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 not running (status).`;
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not running (status, run);
+run also: 1 the task failed, 3 it was interrupted, 130 it was cancelled (Ctrl-C).`;
 
 const COMMANDS: Readonly<Record<CommandName, string>> = {
   up: `Usage: steward up [--detach]
@@ -108,6 +112,49 @@ Options:
   --dry-run  Report what would be removed and the space it would free; remove nothing.
   --json     Print the report as one JSON object on stdout: cacheDir, dryRun, current, removed,
              kept (each with reason and detail), failed, docker, freedBytes.`,
+  run: `Usage: steward run "<prompt>" --folder <dir> [--folder <dir>…] [--model <m>] [--auto]
+                    [--approve ask|deny] [--json]
+
+Runs one task on the running stack (start it with "./steward up"), as the page would, and follows
+it to the end. The answer streams to stdout as the model writes it; progress goes to stderr — on a
+terminal one line rewritten in place ("Progress 2 of 5 · read_file /path · 14 s"), otherwise a plain
+line whenever it changes — with a line for each tool call that finished. The task also shows in
+the page.
+
+When the task needs an approval, its summary is shown (for a delete: every path it would remove,
+how many, and whether it is a bulk delete) and the question
+  Allow? [y]es / [n]o / [a]lways for this task:
+is answered with a line on stdin; "a" allows it and the same kind of call for the rest of the task.
+Approvals of sub-agents are asked the same way. An approval answered in the page meanwhile, or one
+that expires, withdraws the question.
+
+At the end: the answer (if it did not stream), the files changed, tokens and cost, and for a task
+that did not complete, why. Ctrl-C cancels the task and waits for it to stop; a second Ctrl-C quits
+at once (the task may then go on). If the connection to the UI drops, the command reconnects and
+misses nothing; if it stays down, it checks the task every second instead.
+
+Options:
+  --folder <dir>        A folder the task may work in (repeat for more; at least one). Resolved to
+                        its real absolute path; it must exist.
+  --model <m>           The model, e.g. claude-sonnet-4-6 or provider:model (default: the
+                        configured one).
+  --auto                Approval mode "auto": writes and commands run without asking (deletes still
+                        ask), when the policy allows it.
+  --approve ask|deny    ask: read each answer from stdin (a terminal, or answers piped in, one per
+                        line; when input ends, the rest are denied). deny: deny every approval
+                        without asking. Default: ask when stdin is a terminal, else deny — an
+                        unattended run never waits for an answer that cannot come.
+  --json                Print only the task (as GET /api/tasks/:id returns it) as one JSON object
+                        at the end: no progress, no streamed answer. Approvals are still asked on
+                        stderr per --approve.
+  --                    Everything after it is the prompt (for a prompt starting with "-").
+
+Exit codes:
+  0    the task completed
+  1    the task failed, or it could not be started (refused, unknown model, …)
+  2    usage error (bad flag, missing folder)
+  3    Steward is not running here, contact with it was lost, or the task was interrupted
+  130  the task was cancelled (Ctrl-C, or in the page)`,
   supervise: `Usage: steward supervise
 
 Internal: the supervisor "steward up --detach" runs in the background. It expects the files
