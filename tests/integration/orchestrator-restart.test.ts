@@ -1,13 +1,12 @@
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { orchestratorTaskGet } from '@steward/contracts';
 import type { BusClient } from '@steward/messaging';
-import { hang, ModelServer, text, toolUse } from '@steward/testing';
-import { busAs } from '../support/bus.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { answerApproval, createTask, eventually, ModelScript, taskIn } from '../support/tasks.js';
+import { hang, text, toolUse } from '@steward/testing';
+import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
+import type { Stack } from '../support/stack.js';
+import { answerApproval, createTask, eventually, taskIn } from '../support/tasks.js';
 
 /*
  * The orchestrator killed (SIGKILL) mid-task: the supervisor restarts it and every task continues
@@ -18,22 +17,13 @@ import { answerApproval, createTask, eventually, ModelScript, taskIn } from '../
  */
 
 const API_KEY = 'sk-ant-restart-test-key';
-const isRoot = process.getuid?.() === 0;
 
 describe('orchestrator restarts and approval deadlines', () => {
-  let server: ModelServer;
+  let agent: AgentStack;
   let stack: Stack;
   let page: BusClient;
-  const script = new ModelScript();
-  const folders: string[] = [];
-
-  function folder(files: Record<string, string> = {}): string {
-    const dir = mkdtempSync(join(tmpdir(), 'steward-restart-'));
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-    if (isRoot) chownSync(dir, 1000, 1000);
-    folders.push(dir);
-    return dir;
-  }
+  let script: AgentStack['script'];
+  const folder = (files?: Record<string, string>): string => agent.folder(files, 'steward-restart-');
 
   async function killOrchestrator(): Promise<void> {
     const before = stack.pid('orchestrator');
@@ -47,28 +37,16 @@ describe('orchestrator restarts and approval deadlines', () => {
   }
 
   beforeAll(async () => {
-    server = await ModelServer.start({ apiKey: API_KEY });
-    server.respondWith(script.handler);
-    stack = await startStack({
-      env: {
-        ANTHROPIC_API_KEY: API_KEY,
-        ANTHROPIC_BASE_URL: server.url,
-        STEWARD_MODEL: 'claude-sonnet-4-6',
-        STEWARD_APPROVAL_TIMEOUT_MS: '8000',
-      },
-    });
-    page = await busAs(stack, 'ui');
+    agent = await startAgentStack({ apiKey: API_KEY, env: () => ({ STEWARD_APPROVAL_TIMEOUT_MS: '8000' }) });
+    ({ stack, page, script } = agent);
   }, 180_000);
 
   afterEach(() => {
-    expect(server.problems).toEqual([]);
+    expect(agent.newProblems()).toEqual([]);
   });
 
   afterAll(async () => {
-    await page?.close();
-    await stack?.stop();
-    await server?.close();
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+    await agent?.close();
   });
 
   it('never runs a command twice when the orchestrator dies while it runs', async () => {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusClient } from '@steward/messaging';
-import { ModelServer, text, toolUse } from '@steward/testing';
-import { busAs } from '../support/bus.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { createTask, ModelScript, taskIn } from '../support/tasks.js';
+import { text, toolUse, type ModelServer } from '@steward/testing';
+import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
+import type { Stack } from '../support/stack.js';
+import { createTask, taskIn } from '../support/tasks.js';
 
 /*
  * The model key saved from the page (no ANTHROPIC_API_KEY in the environment): stored 0600, used
@@ -17,38 +17,31 @@ import { createTask, ModelScript, taskIn } from '../support/tasks.js';
 const SAVED_KEY = 'sk-ant-saved-from-the-page-4242';
 
 describe('model key from the page, and managed budgets', () => {
+  let agent: AgentStack;
   let server: ModelServer;
   let stack: Stack;
   let page: BusClient;
+  let script: AgentStack['script'];
   let managed: string;
   let dir: string;
-  const script = new ModelScript();
 
   beforeAll(async () => {
-    server = await ModelServer.start({ apiKey: SAVED_KEY });
-    server.respondWith(script.handler);
     managed = mkdtempSync(join(tmpdir(), 'steward-managed-budget-'));
     writeFileSync(join(managed, 'managed-settings.json'), JSON.stringify({ 'budget.maxTurns': 3 }), {
       mode: 0o644,
     });
-    dir = mkdtempSync(join(tmpdir(), 'steward-settings-'));
-    writeFileSync(join(dir, 'a.txt'), 'a\n');
-    stack = await startStack({
-      env: {
-        ANTHROPIC_API_KEY: '',
-        ANTHROPIC_BASE_URL: server.url,
-        STEWARD_MODEL: 'claude-sonnet-4-6',
-        STEWARD_MANAGED_SETTINGS_DIR: managed,
-      },
+    // The model server wants the key the person will save; the environment has none.
+    agent = await startAgentStack({
+      apiKey: SAVED_KEY,
+      env: () => ({ ANTHROPIC_API_KEY: '', STEWARD_MANAGED_SETTINGS_DIR: managed }),
     });
-    page = await busAs(stack, 'ui');
+    ({ server, stack, page, script } = agent);
+    dir = agent.folder({ 'a.txt': 'a\n' }, 'steward-settings-');
   }, 180_000);
 
   afterAll(async () => {
-    await page?.close();
-    await stack?.stop();
-    await server?.close();
-    for (const path of [managed, dir]) if (path) rmSync(path, { recursive: true, force: true });
+    await agent?.close();
+    if (managed) rmSync(managed, { recursive: true, force: true });
   });
 
   it('fails a task clearly while no key is configured', async () => {

@@ -1,5 +1,4 @@
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,11 +10,12 @@ import {
   orchestratorTaskMessage,
 } from '@steward/contracts';
 import type { BusClient } from '@steward/messaging';
-import { cut, httpError, ModelServer, reply, text, toolUse, type ModelRequest } from '@steward/testing';
+import { cut, httpError, reply, text, toolUse, type ModelRequest, type ModelServer } from '@steward/testing';
+import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
 import { busAs, failure } from '../support/bus.js';
 import { SsePage } from '../support/sse-page.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { answerApproval, createTask, eventually, ModelScript, taskIn } from '../support/tasks.js';
+import type { Stack } from '../support/stack.js';
+import { answerApproval, createTask, eventually, taskIn } from '../support/tasks.js';
 
 /*
  * The orchestrator's agent loop on the real stack (fs-service, vm-service, the bus), with a local
@@ -23,24 +23,15 @@ import { answerApproval, createTask, eventually, ModelScript, taskIn } from '../
  */
 
 const API_KEY = 'sk-ant-orchestrator-test-key';
-const isRoot = process.getuid?.() === 0;
 
 describe('orchestrator tasks', () => {
+  let agent: AgentStack;
   let server: ModelServer;
   let stack: Stack;
   let page: BusClient;
   let orchestrator: BusClient;
-  const script = new ModelScript();
-  const folders: string[] = [];
-
-  function folder(files: Record<string, string> = {}): string {
-    const dir = mkdtempSync(join(tmpdir(), 'steward-task-'));
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-    // Sandboxed commands run as the folder's owner, never root.
-    if (isRoot) chownSync(dir, 1000, 1000);
-    folders.push(dir);
-    return dir;
-  }
+  let script: AgentStack['script'];
+  const folder = (files?: Record<string, string>): string => agent.folder(files);
 
   const requestsOf = (marker: string): ModelRequest[] =>
     server.modelRequests
@@ -50,34 +41,21 @@ describe('orchestrator tasks', () => {
       ) as never;
 
   beforeAll(async () => {
-    server = await ModelServer.start({ apiKey: API_KEY });
-    server.respondWith(script.handler);
-    stack = await startStack({
-      env: {
-        ANTHROPIC_API_KEY: API_KEY,
-        ANTHROPIC_BASE_URL: server.url,
-        STEWARD_MODEL: 'claude-sonnet-4-6',
-        STEWARD_OPENAI_BASE_URL: server.openaiBaseUrl,
-        STEWARD_OPENAI_API_KEY: API_KEY,
-      },
+    agent = await startAgentStack({
+      apiKey: API_KEY,
+      env: (model) => ({ STEWARD_OPENAI_BASE_URL: model.openaiBaseUrl, STEWARD_OPENAI_API_KEY: API_KEY }),
     });
-    page = await busAs(stack, 'ui');
+    ({ server, stack, page, script } = agent);
     orchestrator = await busAs(stack, 'orchestrator');
   }, 180_000);
 
-  let problemsSeen = 0;
   afterEach(() => {
-    const fresh = server.problems.slice(problemsSeen);
-    problemsSeen = server.problems.length;
-    expect(fresh).toEqual([]);
+    expect(agent.newProblems()).toEqual([]);
   });
 
   afterAll(async () => {
-    await page?.close();
     await orchestrator?.close();
-    await stack?.stop();
-    await server?.close();
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+    await agent?.close();
   });
 
   it('runs a multi-step task: todos, a read, an approved write, a final answer', async () => {

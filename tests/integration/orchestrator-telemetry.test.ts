@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '@steward/contracts';
-import type { BusClient } from '@steward/messaging';
-import { ModelServer, reply, text, toolUse } from '@steward/testing';
-import { busAs } from '../support/bus.js';
+import { reply, text, toolUse } from '@steward/testing';
+import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { freePortRange, startStack, type Stack } from '../support/stack.js';
-import { answerApproval, createTask, ModelScript, taskIn } from '../support/tasks.js';
+import { freePortRange } from '../support/stack.js';
+import { answerApproval, createTask, taskIn } from '../support/tasks.js';
 
 /*
  * A task seen by a security team: invoke_agent → chat and execute_tool spans with gen_ai.*
@@ -21,50 +18,38 @@ const PROMPT_MARKER = 'confidential-prompt-words-7f3e';
 const FILE_MARKER = 'confidential-file-content-91ab';
 
 describe('orchestrator telemetry', () => {
-  let server: ModelServer;
+  let agent: AgentStack;
   let receiver: OtlpReceiver;
-  let stack: Stack;
-  let page: BusClient;
   let metricsBase: number;
   let dir: string;
   let taskId: string;
-  const script = new ModelScript();
 
   beforeAll(async () => {
-    server = await ModelServer.start({ apiKey: API_KEY });
-    server.respondWith(script.handler);
     receiver = await startOtlpReceiver();
     metricsBase = await freePortRange(SERVICE_NAMES.length);
-    stack = await startStack({
-      env: {
-        ANTHROPIC_API_KEY: API_KEY,
-        ANTHROPIC_BASE_URL: server.url,
-        STEWARD_MODEL: 'claude-sonnet-4-6',
+    agent = await startAgentStack({
+      apiKey: API_KEY,
+      env: () => ({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         STEWARD_METRICS_PORT_BASE: String(metricsBase),
-      },
+      }),
     });
-    page = await busAs(stack, 'ui');
-    dir = mkdtempSync(join(tmpdir(), 'steward-telemetry-'));
-    writeFileSync(join(dir, 'secret.txt'), `${FILE_MARKER}\n`);
-    script.add('[telemetry]', [
+    dir = agent.folder({ 'secret.txt': `${FILE_MARKER}\n` }, 'steward-telemetry-');
+    agent.script.add('[telemetry]', [
       reply([toolUse('read_file', { path: join(dir, 'secret.txt') })], {
         usage: { inputTokens: 1200, outputTokens: 40 },
       }),
       toolUse('write_file', { path: join(dir, 'out.txt'), content: `${FILE_MARKER} copied\n` }),
       text('done'),
     ]);
-    taskId = (await createTask(page, { prompt: `[telemetry] ${PROMPT_MARKER}`, folders: [dir] })).id;
-    await answerApproval(page, taskId, 'allow');
-    await taskIn(page, taskId, ['completed']);
+    taskId = (await createTask(agent.page, { prompt: `[telemetry] ${PROMPT_MARKER}`, folders: [dir] })).id;
+    await answerApproval(agent.page, taskId, 'allow');
+    await taskIn(agent.page, taskId, ['completed']);
   }, 180_000);
 
   afterAll(async () => {
-    await page?.close();
-    await stack?.stop();
+    await agent?.close();
     await receiver?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('exports invoke_agent, chat and execute_tool spans with gen_ai attributes in one trace', async () => {

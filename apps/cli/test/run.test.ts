@@ -1,22 +1,22 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { taskViewSchema } from '@steward/contracts';
-import { httpError, ModelServer, reply, text, toolUse } from '@steward/testing';
+import { httpError, reply, text, toolUse } from '@steward/testing';
+import { startAgentStack, type AgentStack } from '../../../tests/support/agent-stack.js';
 import {
   CLI_ENTRY,
   freePorts,
   REPO_ROOT,
   runCli,
-  startStack,
   type CliResult,
   type Stack,
 } from '../../../tests/support/stack.js';
-import { eventually, ModelScript } from '../../../tests/support/tasks.js';
+import { eventually } from '../../../tests/support/tasks.js';
 
 /*
  * `steward run` as a person (or a script) uses it: the real CLI as a child process against a real
@@ -24,7 +24,6 @@ import { eventually, ModelScript } from '../../../tests/support/tasks.js';
  */
 
 const API_KEY = 'sk-ant-cli-run-test-key';
-const isRoot = process.getuid?.() === 0;
 
 interface RunOptions {
   /** Written to stdin, which then ends (it is a pipe either way, never a terminal). */
@@ -36,22 +35,12 @@ interface RunOptions {
 }
 
 describe('steward run', () => {
-  let server: ModelServer;
+  let agent: AgentStack;
   let stack: Stack;
-  const script = new ModelScript();
+  let script: AgentStack['script'];
+  /** Homes of the "no stack here" cases. */
   const dirs: string[] = [];
-
-  function folder(files: Record<string, string> = {}): string {
-    const dir = mkdtempSync(join(tmpdir(), 'steward-run-'));
-    for (const [name, content] of Object.entries(files)) {
-      mkdirSync(join(dir, name, '..'), { recursive: true });
-      writeFileSync(join(dir, name), content);
-    }
-    // Sandboxed commands run as the folder's owner, never root.
-    if (isRoot) chownSync(dir, 1000, 1000);
-    dirs.push(dir);
-    return dir;
-  }
+  const folder = (files?: Record<string, string>): string => agent.folder(files, 'steward-run-');
 
   function run(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
@@ -96,28 +85,16 @@ describe('steward run', () => {
   const taskIdIn = (stderr: string): string => /Task (t_[A-Za-z0-9_-]+) started/.exec(stderr)?.[1] ?? '';
 
   beforeAll(async () => {
-    server = await ModelServer.start({ apiKey: API_KEY });
-    server.respondWith(script.handler);
-    stack = await startStack({
-      env: {
-        ANTHROPIC_API_KEY: API_KEY,
-        ANTHROPIC_BASE_URL: server.url,
-        STEWARD_MODEL: 'claude-sonnet-4-6',
-      },
-    });
+    agent = await startAgentStack({ apiKey: API_KEY });
+    ({ stack, script } = agent);
   }, 180_000);
 
-  /** Problems the model server recorded (requests nothing was scripted for), per test. */
-  let problemsSeen = 0;
   afterEach(() => {
-    const problems = server.problems.slice(problemsSeen);
-    problemsSeen = server.problems.length;
-    expect(problems).toEqual([]);
+    expect(agent.newProblems()).toEqual([]);
   });
 
   afterAll(async () => {
-    await stack?.stop();
-    await server?.close();
+    await agent?.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
