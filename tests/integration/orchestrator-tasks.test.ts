@@ -431,6 +431,39 @@ describe('orchestrator tasks', () => {
     expect(task.error).toMatch(/same list_directory call 4 times/);
   });
 
+  it('folds a conversation near the context window into a summary and carries on', async () => {
+    const dir = folder({ 'a.txt': 'alpha\n', 'b.txt': 'beta\n' });
+    script.add('[compact]', [
+      toolUse('read_file', { path: join(dir, 'a.txt') }),
+      // A turn that reports a nearly full context window (the server's estimate is far smaller).
+      reply([toolUse('read_file', { path: join(dir, 'b.txt') })], {
+        usage: { inputTokens: 100, cacheReadInputTokens: 170_000, outputTokens: 20 },
+      }),
+      (request) => {
+        // The summary request: the whole conversation, answered by the latest results, and the ask.
+        expect(request.system).toContain('You summarize an agent');
+        expect(request.toolResults.at(-1)?.content).toContain('beta');
+        return text('Read a.txt (alpha) and b.txt (beta); nothing else is left but answering.');
+      },
+      (request) => {
+        const messages = (request.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+        expect(messages).toHaveLength(1);
+        const summary = JSON.stringify(messages[0]?.content);
+        expect(summary).toContain('Read a.txt (alpha) and b.txt (beta)');
+        expect(summary).toContain('[compact] read both');
+        expect(summary).toContain('beta');
+        return text('alpha and beta');
+      },
+    ]);
+    const { id } = await createTask(page, { prompt: '[compact] read both', folders: [dir] });
+    const task = await taskIn(page, id, ['completed', 'failed']);
+    expect(task.error).toBeUndefined();
+    expect(task.answer).toBe('alpha and beta');
+    expect(script.served('[compact]')).toBe(4);
+    // The transcript the page shows keeps every turn; only the model's view was folded.
+    expect(task.toolCalls).toHaveLength(2);
+  });
+
   it('checks that a model can call tools, refuses tasks on one that cannot, and runs tasks on OpenAI-compatible endpoints', async () => {
     const checked: string[] = [];
     const answerCheck = (request: ModelRequest) => {

@@ -489,8 +489,7 @@ export class SandboxManager implements OnModuleInit, OnApplicationShutdown {
     }
     if (real !== folder)
       throw new StewardError('INVALID_INPUT', `${folder} is not a real path (it resolves to ${real})`);
-    if (!lstatSync(real).isDirectory())
-      throw new StewardError('INVALID_INPUT', `${folder} is not a folder`);
+    if (!lstatSync(real).isDirectory()) throw new StewardError('INVALID_INPUT', `${folder} is not a folder`);
     if (isPathWithin(this.config.paths.home, real) || isPathWithin(real, this.config.paths.home)) {
       throw new StewardError(
         'DENIED_BY_POLICY',
