@@ -29,10 +29,15 @@ describe('orchestrator restarts and approval deadlines', () => {
     const before = stack.pid('orchestrator');
     if (before === undefined) throw new Error('the orchestrator has no pid file');
     process.kill(before, 'SIGKILL');
-    await eventually(async () => {
-      const now = stack.pid('orchestrator');
-      return now !== undefined && now !== before ? now : undefined;
-    }, 'the orchestrator to be restarted');
+    await eventually(
+      async () => {
+        const now = stack.pid('orchestrator');
+        return now !== undefined && now !== before ? now : undefined;
+        // The supervisor backs off (up to 30 s, jittered) when a service keeps crashing.
+      },
+      'the orchestrator to be restarted',
+      90_000,
+    );
     await stack.waitHealthy(60_000);
   }
 

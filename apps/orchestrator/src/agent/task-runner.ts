@@ -334,8 +334,12 @@ export class TaskRunner {
     const seq = await this.deps.store.appendTurn(this.taskId, content, uses);
     const total = addUsage(usage, task.model, reply.usage);
     await this.deps.store.update(this.taskId, { turns: task.turns + 1, usage: JSON.stringify(total) });
-    this.deps.events.emit(this.taskId, 'message', { role: 'assistant', text: textOf(content), seq });
-    this.deps.events.emit(this.taskId, 'usage', { usage: total });
+    this.deps.events.emit(this.taskId, 'message', {
+      role: 'assistant',
+      text: textOf(content),
+      seq,
+      usage: total,
+    });
     const contextUsed = reply.usage.inputTokens + reply.usage.cacheReadTokens + reply.usage.cacheWriteTokens;
     if (uses.length > 0 && contextUsed > COMPACT_AT * DEFAULT_CONTEXT_WINDOW) this.compactNext = true;
     return { seq, kind: 'assistant', message: { role: 'assistant', content } };
@@ -429,24 +433,28 @@ export class TaskRunner {
     const call: CallToJudge = { tool: use.name, effect: validation.tool.effect, input: validation.input };
     const verdict = this.judge(task, call);
     recordDecision(use.name, verdict.decision, verdict.source);
-    await this.deps.store.updateCall(this.taskId, record.id, {
-      decision: verdict.decision,
-      decisionSource: verdict.source,
-    });
-    this.deps.events.emit(this.taskId, 'tool', {
-      id: record.id,
-      tool: use.name,
-      input: validation.input,
-      status: 'pending',
-      decision: verdict.decision,
-      decisionSource: verdict.source,
-    });
+    const decided = { decision: verdict.decision, decisionSource: verdict.source };
+    // A call allowed outright goes straight to `running` (one event, one write); the page sees
+    // `pending` only for a call that waits for the person or is refused.
+    if (verdict.decision !== 'allow') {
+      await this.deps.store.updateCall(this.taskId, record.id, decided);
+      this.deps.events.emit(this.taskId, 'tool', {
+        id: record.id,
+        tool: use.name,
+        input: validation.input,
+        status: 'pending',
+        ...decided,
+      });
+    }
     if (verdict.decision === 'deny') {
       const outcome = failure('DENIED_BY_POLICY', `${verdict.reason}; this call was not run`);
       await this.recordOutcome(record, outcome, 'denied');
       return outcome;
     }
-    if (INTERNAL_TOOLS.has(use.name)) return this.internal(task, record, use.name, validation.input);
+    if (INTERNAL_TOOLS.has(use.name)) {
+      await this.deps.store.updateCall(this.taskId, record.id, decided);
+      return this.internal(task, record, use.name, validation.input);
+    }
     let deleteApproval: { approvalId: string; digest: string; bulkConfirmed: boolean } | undefined;
     if (verdict.decision === 'ask') {
       const asked = await this.ask(task, record, call, verdict);
@@ -464,8 +472,17 @@ export class TaskRunner {
       recordDecision(use.name, 'allow', 'person');
       await this.deps.store.updateCall(this.taskId, record.id, { decisionSource: 'person' });
     }
-    await this.deps.store.setCallStatus(this.taskId, record.id, 'running');
-    this.deps.events.emit(this.taskId, 'tool', { id: record.id, tool: use.name, status: 'running' });
+    await this.deps.store.updateCall(this.taskId, record.id, {
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      ...(verdict.decision === 'allow' ? decided : {}),
+    });
+    this.deps.events.emit(this.taskId, 'tool', {
+      id: record.id,
+      tool: use.name,
+      status: 'running',
+      ...(verdict.decision === 'allow' ? { input: validation.input, ...decided } : {}),
+    });
     const outcome = await this.deps.tools.forward(use.name, validation.input, {
       taskId: this.taskId,
       toolCallId: record.id,
