@@ -9,6 +9,7 @@ export * from './rpcs/fs.js';
 export * from './rpcs/orchestrator.js';
 export * from './rpcs/vm.js';
 export * from './rpcs/tasks.js';
+export * from './rpcs/plugin.js';
 export * from './ids.js';
 export * from './registry.js';
 export * from './capabilities.js';

@@ -2,6 +2,7 @@ import type { RpcDefinition } from './rpc.js';
 import { HEALTH_RPCS } from './rpcs/health.js';
 import { FS_RPCS } from './rpcs/fs.js';
 import { ORCHESTRATOR_FILE_RPCS } from './rpcs/orchestrator.js';
+import { PLUGIN_RPCS } from './rpcs/plugin.js';
 import { ORCHESTRATOR_TASK_RPCS } from './rpcs/tasks.js';
 import { VM_RPCS } from './rpcs/vm.js';
 import { fsRootsInspect, orchestratorWorkspaceInspect } from './rpcs/workspace.js';
@@ -14,6 +15,7 @@ export const ALL_RPCS: readonly RpcDefinition[] = [
   ...FS_RPCS,
   ...ORCHESTRATOR_FILE_RPCS,
   ...ORCHESTRATOR_TASK_RPCS,
+  ...PLUGIN_RPCS,
   ...VM_RPCS,
 ];
 

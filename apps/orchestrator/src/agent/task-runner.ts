@@ -19,6 +19,7 @@ import {
   type ContentBlock,
   type ModelReply,
   type ToolResultBlock,
+  type ToolSpec,
   type ToolUseBlock,
 } from '../model/model-types.js';
 import type { ModelRouter } from '../model/model-router.js';
@@ -303,13 +304,17 @@ export class TaskRunner {
       throw new TaskStopped('failed', `stopped: the task reached its limit of ${budget.maxTokens} tokens`);
     }
     const { provider, model } = this.deps.models.resolve(task.model);
-    const subagent = task.parentId !== null;
+    const tools = await this.offeredTools(task);
     let streamed = false;
     const reply: ModelReply = await chatSpan(provider.name, model, MAX_OUTPUT_TOKENS, () =>
       provider.complete({
         model,
-        system: systemPrompt({ folders: JSON.parse(task.folders) as string[], nonce: this.nonce, subagent }),
-        tools: this.deps.tools.tools({ subagent }),
+        system: systemPrompt({
+          folders: JSON.parse(task.folders) as string[],
+          nonce: this.nonce,
+          subagent: task.parentId !== null,
+        }),
+        tools,
         messages,
         maxTokens: MAX_OUTPUT_TOKENS,
         signal: this.abort.signal,
@@ -414,9 +419,21 @@ export class TaskRunner {
     };
   }
 
+  /** The tools of the latest model turn: what the model was offered is what its calls are held to. */
+  private offered: readonly ToolSpec[] | undefined;
+
+  private async offeredTools(task: TaskRecord): Promise<readonly ToolSpec[]> {
+    this.offered = await this.deps.tools.offered({
+      subagent: task.parentId !== null,
+      taskId: this.taskId,
+      signal: this.abort.signal,
+    });
+    return this.offered;
+  }
+
   private async execute(task: TaskRecord, record: ToolCallRecord, use: ToolUseBlock): Promise<ToolOutcome> {
-    const subagent = task.parentId !== null;
-    const validation = this.deps.tools.validate(use.name, use.input, this.deps.tools.tools({ subagent }));
+    const offered = this.offered ?? (await this.offeredTools(task));
+    const validation = this.deps.tools.validate(use.name, use.input, offered);
     if (!validation.ok) {
       await this.recordOutcome(record, validation.outcome, 'done');
       return validation.outcome;
@@ -430,7 +447,7 @@ export class TaskRunner {
         `stopped: the model made the same ${use.name} call ${REPEATED_CALL_LIMIT} times in a row`,
       );
     }
-    const call: CallToJudge = { tool: use.name, effect: validation.tool.effect, input: validation.input };
+    const call: CallToJudge = { tool: use.name, effect: validation.effect, input: validation.input };
     const verdict = this.judge(task, call);
     recordDecision(use.name, verdict.decision, verdict.source);
     const decided = { decision: verdict.decision, decisionSource: verdict.source };
@@ -488,6 +505,7 @@ export class TaskRunner {
       toolCallId: record.id,
       signal: this.abort.signal,
       deleteApproval,
+      folders: JSON.parse(task.folders) as string[],
     });
     this.checkStopped();
     await this.recordOutcome(record, outcome, 'done');

@@ -10,12 +10,15 @@ import {
   fsPathMove,
   fsSearchGlob,
   fsSearchGrep,
+  pluginToolsCall,
+  pluginToolsList,
   StewardError,
   toolInputJsonSchema,
   TOOL_CATALOG,
   vmExecRun,
-  type CatalogTool,
+  type PluginTool,
   type RpcDefinition,
+  type ToolEffect,
 } from '@steward/contracts';
 import { BusClient } from '@steward/messaging';
 import type { ToolSpec } from '../model/model-types.js';
@@ -25,6 +28,9 @@ export const MAX_ARGUMENT_CHARS = 4 * 1024 * 1024;
 /** What the model is given of one result at most: the head and the tail, with a marker between. */
 export const RESULT_HEAD_CHARS = 20_000;
 export const RESULT_TAIL_CHARS = 8_000;
+
+/** How long plugin-host's tool list for a task is reused before it is asked again. */
+const PLUGIN_LIST_TTL_MS = 2_000;
 
 /** Tools the orchestrator answers itself, from the task's own state. */
 export const INTERNAL_TOOLS = new Set(['todo_write', 'scratchpad_write', 'spawn_subagents']);
@@ -59,7 +65,13 @@ export interface ToolOutcome {
 }
 
 export type Validation =
-  | { readonly ok: true; readonly tool: CatalogTool; readonly input: Record<string, unknown> }
+  | {
+      readonly ok: true;
+      readonly name: string;
+      /** What the call does, for the approval chain; plugin tools count as reaching out. */
+      readonly effect: ToolEffect;
+      readonly input: Record<string, unknown>;
+    }
   | { readonly ok: false; readonly outcome: ToolOutcome };
 
 export interface ForwardContext {
@@ -68,6 +80,8 @@ export interface ForwardContext {
   readonly signal: AbortSignal;
   /** For delete_path: the approval the person gave for exactly this preview. */
   readonly deleteApproval?: { approvalId: string; digest: string; bulkConfirmed: boolean } | undefined;
+  /** The task's folders, for plugin tools (a skill's files). */
+  readonly folders?: readonly string[] | undefined;
 }
 
 /**
@@ -92,6 +106,24 @@ export class ToolExecutor {
     return options.subagent ? this.specs.filter((spec) => spec.name !== 'spawn_subagents') : this.specs;
   }
 
+  /**
+   * The built-in tools plus what plugin-host offers right now (MCP tools, load_skill). plugin-host
+   * not answering — not running, no plugins — leaves the built-in tools; it never fails a turn.
+   */
+  async offered(options: {
+    subagent: boolean;
+    taskId: string;
+    signal: AbortSignal;
+  }): Promise<readonly ToolSpec[]> {
+    const builtIn = this.tools(options);
+    const plugins = await this.pluginTools(options.taskId, options.signal);
+    const taken = new Set(builtIn.map((spec) => spec.name));
+    const extra = plugins
+      .filter((tool) => !taken.has(tool.name))
+      .map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.inputSchema }));
+    return extra.length === 0 ? builtIn : [...builtIn, ...extra];
+  }
+
   /** An unknown tool, malformed or oversized arguments: an error result, before any bus message. */
   validate(name: string, input: unknown, offered: readonly ToolSpec[]): Validation {
     const elided = elidedSize(input);
@@ -103,7 +135,6 @@ export class ToolExecutor {
       );
     }
     const tool = findTool(name);
-    if (tool === undefined) return refuse('UNKNOWN_TOOL', `there is no tool named "${name}"`);
     let size: number;
     try {
       size = JSON.stringify(input ?? null).length;
@@ -111,6 +142,13 @@ export class ToolExecutor {
       return refuse('INVALID_INPUT', 'the arguments are not JSON');
     }
     if (size > MAX_ARGUMENT_CHARS) return tooLarge(name, size);
+    if (tool === undefined) {
+      // A plugin tool: its server checks the arguments against its own schema.
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        return refuse('INVALID_INPUT', `the arguments of ${name} must be an object`);
+      }
+      return { ok: true, name, effect: 'execute', input: input as Record<string, unknown> };
+    }
     const parsed = tool.input.safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues
@@ -118,13 +156,13 @@ export class ToolExecutor {
         .join('; ');
       return refuse('INVALID_INPUT', `the arguments of ${name} do not fit its schema: ${problems}`);
     }
-    return { ok: true, tool, input: parsed.data as Record<string, unknown> };
+    return { ok: true, name, effect: tool.effect, input: parsed.data as Record<string, unknown> };
   }
 
   /** Sends one validated call to the service that owns it; failures come back as error results. */
   async forward(name: string, input: Record<string, unknown>, context: ForwardContext): Promise<ToolOutcome> {
     const rpc = FORWARDED[name];
-    if (rpc === undefined) throw new StewardError('INTERNAL', `${name} is not forwarded`);
+    if (rpc === undefined) return this.forwardToPlugin(name, input, context);
     const request: Record<string, unknown> = { ...input, taskId: context.taskId };
     if (name === 'run_command') request['execId'] = execIdOf(context.toolCallId);
     if (name === 'delete_path' && context.deleteApproval !== undefined) {
@@ -142,18 +180,66 @@ export class ToolExecutor {
         summary: summarize(name, input, output, failed),
       };
     } catch (error) {
-      const failure =
-        error instanceof StewardError ? error : new StewardError('INTERNAL', String(error), { cause: error });
-      const text = `${failure.code}: ${failure.message}`;
-      return {
-        ...clip(text),
-        isError: true,
-        summary: text.slice(0, 200),
-        code: failure.code,
-        details: failure.details,
-      };
+      return failedOutcome(error);
     }
   }
+
+  /** Asked at most every {@link PLUGIN_LIST_TTL_MS} per task: a turn should not wait on it. */
+  private readonly pluginLists = new Map<string, { at: number; tools: Promise<readonly PluginTool[]> }>();
+
+  private pluginTools(taskId: string, signal: AbortSignal): Promise<readonly PluginTool[]> {
+    const cached = this.pluginLists.get(taskId);
+    if (cached !== undefined && Date.now() - cached.at < PLUGIN_LIST_TTL_MS) return cached.tools;
+    const tools = this.bus
+      .request(pluginToolsList, { taskId }, { signal })
+      .then((reply): readonly PluginTool[] => reply.tools)
+      .catch((): readonly PluginTool[] => []);
+    for (const [id, entry] of this.pluginLists)
+      if (Date.now() - entry.at >= PLUGIN_LIST_TTL_MS) this.pluginLists.delete(id);
+    this.pluginLists.set(taskId, { at: Date.now(), tools });
+    return tools;
+  }
+
+  private async forwardToPlugin(
+    name: string,
+    input: Record<string, unknown>,
+    context: ForwardContext,
+  ): Promise<ToolOutcome> {
+    try {
+      const reply = await this.bus.request(
+        pluginToolsCall,
+        {
+          taskId: context.taskId,
+          toolCallId: context.toolCallId,
+          name,
+          input,
+          ...(context.folders === undefined ? {} : { folders: [...context.folders] }),
+        },
+        { signal: context.signal },
+      );
+      return {
+        ...clip(reply.output),
+        isError: reply.isError,
+        summary: summarize(name, input, reply.output, reply.isError),
+      };
+    } catch (error) {
+      return failedOutcome(error);
+    }
+  }
+}
+
+/** A failed bus request as the model's error result: the code and the message it can act on. */
+function failedOutcome(error: unknown): ToolOutcome {
+  const failure =
+    error instanceof StewardError ? error : new StewardError('INTERNAL', String(error), { cause: error });
+  const text = `${failure.code}: ${failure.message}`;
+  return {
+    ...clip(text),
+    isError: true,
+    summary: text.slice(0, 200),
+    code: failure.code,
+    details: failure.details,
+  };
 }
 
 /** A run_command id for the bus: the model's tool_use id when it fits, else a digest of it. */
