@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,19 +104,36 @@ describe('a live bubblewrap sandbox', () => {
   it('has every hardening setting', async () => {
     stack = await startStack({ env: { STEWARD_SANDBOX_RUNTIME: 'bubblewrap' } });
     ({ bus, folder } = await openAndRun(stack, 'harden-bwrap'));
-    // The agent is the `node …/agent.mjs` process whose root is not the host's.
-    const agentPid = readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .find((pid) => {
-        try {
-          return (
-            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('/run/steward-agent/agent.mjs') &&
-            readFileSync(`/proc/${pid}/environ`, 'utf8').includes('STEWARD_SANDBOX_AGENT=1')
-          );
-        } catch {
-          return false;
-        }
-      });
+    // The agent is the `node …/agent.mjs` process under this stack's bubblewrap (other stacks'
+    // sandboxes, Docker ones included, may be running on the same machine).
+    const owner = createHash('sha256').update(stack.home).digest('hex').slice(0, 16);
+    const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    const read = (pid: string, file: string): string => {
+      try {
+        return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const launchers = new Set(
+      pids.filter((pid) => read(pid, 'environ').split('\0').includes(`STEWARD_SANDBOX_OWNER=${owner}`)),
+    );
+    const parentOf = (pid: string): string => {
+      const stat = read(pid, 'stat');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '0';
+    };
+    const underLauncher = (pid: string): boolean => {
+      for (let at = parentOf(pid), hops = 0; at !== '0' && hops < 16; at = parentOf(at), hops += 1) {
+        if (launchers.has(at)) return true;
+      }
+      return false;
+    };
+    const agentPid = pids.find(
+      (pid) =>
+        read(pid, 'cmdline').includes('/run/steward-agent/agent.mjs') &&
+        read(pid, 'environ').includes('STEWARD_SANDBOX_AGENT=1') &&
+        underLauncher(pid),
+    );
     expect(agentPid).toBeDefined();
     const status = readFileSync(`/proc/${agentPid}/status`, 'utf8');
     for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) {

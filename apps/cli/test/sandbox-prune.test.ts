@@ -305,7 +305,13 @@ describe('steward sandbox prune', () => {
       const result = await cli(['--json']);
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout) as PruneReport;
-      expect({ ...dry, dryRun: false }).toEqual(report);
+      // Other stacks' sandboxes on this engine come and go between the two runs: which containers
+      // use the current image is not part of what the dry run must predict.
+      const settled = (of: PruneReport) => ({
+        ...of,
+        kept: of.kept.map(({ containers: _containers, detail: _detail, ...item }) => item),
+      });
+      expect(settled({ ...dry, dryRun: false })).toEqual(settled(report));
 
       const images = report.removed.filter((item) => item.type === 'image');
       expect(images).toEqual(
