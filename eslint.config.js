@@ -46,7 +46,8 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // The page's source (apps/ui/web) is TSX and follows the same rules.
+    files: ['**/*.ts', 'apps/ui/web/**/*.tsx'],
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

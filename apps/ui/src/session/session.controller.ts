@@ -1,10 +1,12 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { UI_TOKEN } from './session.tokens.js';
 import { safeEqual, SESSION_COOKIE, sessionValue } from '../http/http-security.js';
 
 @Controller()
 export class SessionController {
+  private readonly log = new Logger('session');
+
   constructor(@Inject(UI_TOKEN) private readonly token: string) {}
 
   /**
@@ -25,7 +27,24 @@ export class SessionController {
       res.redirect(303, '/');
       return;
     }
-    res.sendFile('index.html', { root: publicDir() });
+    this.page(res);
+  }
+
+  /** The page's own addresses (a task's link, a reload on it) load the page, which routes itself. */
+  @Get('tasks/:id')
+  task(@Res() res: Response): void {
+    this.page(res);
+  }
+
+  private page(res: Response): void {
+    res.sendFile('index.html', { root: publicDir() }, (error?: Error) => {
+      if (error === undefined || res.headersSent) return;
+      this.log.error(`the page cannot be sent: ${error.message}`);
+      res
+        .status(503)
+        .type('text/plain')
+        .send('The page is not built. Run `npm run build` in the Steward checkout, then reload.');
+    });
   }
 }
 
