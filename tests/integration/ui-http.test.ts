@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { get, request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningAddresses } from '../support/sockets.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -136,6 +137,49 @@ describe('ui is the only door, and it checks who knocks', () => {
     });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+  });
+
+  it('sends the page’s script compressed to a browser that accepts it, and plain to one that does not', async () => {
+    const fetchAsset = (path: string, encoding?: string) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+        (resolve, reject) => {
+          get(
+            {
+              host: '127.0.0.1',
+              port: stack.uiPort,
+              path,
+              headers: { ...host(), ...(encoding === undefined ? {} : { 'accept-encoding': encoding }) },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+              );
+            },
+          ).on('error', reject);
+        },
+      );
+    const plain = await fetchAsset('/assets/app.js');
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['content-type']).toMatch(/javascript/);
+
+    const br = await fetchAsset('/assets/app.js', 'gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers['vary']).toMatch(/Accept-Encoding/i);
+    expect(br.body.length).toBeLessThan(plain.body.length / 2);
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+
+    const gz = await fetchAsset('/assets/app.css', 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers['content-type']).toMatch(/css/);
+    expect(gunzipSync(gz.body).equals((await fetchAsset('/assets/app.css')).body)).toBe(true);
+
+    // Only the build's assets are looked up, and nothing outside them.
+    expect((await fetchAsset('/assets/..%2Findex.html', 'br')).headers['content-encoding']).toBeUndefined();
+    expect((await fetchAsset('/assets/missing.js', 'br')).status).toBe(404);
   });
 
   it('binds loopback only', () => {

@@ -1,8 +1,8 @@
-import { defineCapabilities, FS_RPCS, fsRootsInspect, HEALTH_RPCS } from '@steward/contracts';
+import { defineCapabilities, FS_RPCS, fsRootsBrowse, fsRootsInspect, HEALTH_RPCS } from '@steward/contracts';
 
 export const capabilities = defineCapabilities({
   service: 'fs-service',
-  serves: [HEALTH_RPCS['fs-service'], fsRootsInspect, ...FS_RPCS],
+  serves: [HEALTH_RPCS['fs-service'], fsRootsInspect, fsRootsBrowse, ...FS_RPCS],
   calls: [],
   emits: ['events.fs.>'],
   osPowers: ['user-files', 'own-database'],

@@ -4,6 +4,8 @@ import {
   fsRootsInspect,
   HEALTH_RPCS,
   ORCHESTRATOR_FILE_RPCS,
+  ORCHESTRATOR_PROJECT_RPCS,
+  ORCHESTRATOR_SETTINGS_RPCS,
   ORCHESTRATOR_TASK_RPCS,
   orchestratorWorkspaceInspect,
   PLUGIN_RPCS,
@@ -17,6 +19,8 @@ export const capabilities = defineCapabilities({
     orchestratorWorkspaceInspect,
     ...ORCHESTRATOR_FILE_RPCS,
     ...ORCHESTRATOR_TASK_RPCS,
+    ...ORCHESTRATOR_PROJECT_RPCS,
+    ...ORCHESTRATOR_SETTINGS_RPCS,
   ],
   // Every file, sandbox and plugin RPC the orchestrator is a declared caller of.
   calls: [

@@ -1,7 +1,10 @@
 import {
   defineCapabilities,
+  fsRootsBrowse,
   HEALTH_RPCS,
   ORCHESTRATOR_FILE_RPCS,
+  ORCHESTRATOR_PROJECT_RPCS,
+  ORCHESTRATOR_SETTINGS_RPCS,
   ORCHESTRATOR_TASK_RPCS,
   orchestratorWorkspaceInspect,
 } from '@steward/contracts';
@@ -11,9 +14,12 @@ export const capabilities = defineCapabilities({
   serves: [],
   calls: [
     ...Object.values(HEALTH_RPCS),
+    fsRootsBrowse,
     orchestratorWorkspaceInspect,
     ...ORCHESTRATOR_FILE_RPCS,
     ...ORCHESTRATOR_TASK_RPCS,
+    ...ORCHESTRATOR_PROJECT_RPCS,
+    ...ORCHESTRATOR_SETTINGS_RPCS,
   ],
   emits: [],
   osPowers: ['http-listen', 'own-database'],

@@ -10,8 +10,11 @@ import { ErrorEnvelopeFilter } from './http/error.filter.js';
 import { httpTracing } from './http/http-tracing.middleware.js';
 import { requestGuard } from './http/request-guard.middleware.js';
 import { PolicyModule } from './policy/policy.module.js';
+import { ProjectsModule } from './projects/projects.module.js';
+import { precompressed } from './http/precompressed.middleware.js';
 import { publicDir } from './session/session.controller.js';
 import { SessionModule } from './session/session.module.js';
+import { SettingsModule } from './settings/settings.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
 
@@ -25,6 +28,8 @@ await runService({
     WorkspaceModule,
     FilesModule,
     TasksModule,
+    ProjectsModule,
+    SettingsModule,
     EventsModule,
     SessionModule.withToken(token),
   ],
@@ -38,6 +43,7 @@ await runService({
     app.use(bodyErrors());
     app.use(httpTracing());
     app.useGlobalFilters(new ErrorEnvelopeFilter());
+    app.use(precompressed(publicDir()));
     app.useStaticAssets(publicDir(), { index: false, fallthrough: true, maxAge: 0 });
     await app.listen(config.uiPort, '127.0.0.1');
   },

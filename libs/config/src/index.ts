@@ -41,3 +41,11 @@ export {
   type ModelKeySource,
   type ModelSettings,
 } from './model.config.js';
+export {
+  checkPersonSettings,
+  readPersonSettings,
+  updatePersonSettings,
+  writePersonSettings,
+  type PersonSettingsUpdate,
+  type SettingRefusal,
+} from './policy/settings-writer.js';

@@ -13,7 +13,7 @@ import { StewardError } from '@steward/contracts';
 import type { Env, StewardPaths } from './runtime.config.js';
 import { readFileNoFollow } from './secure-file.js';
 
-/** The model used when neither the task nor the person's settings name one. */
+/** The default of the `models.defaultModel` policy key (`STEWARD_MODEL`, settings.json, managed policy). */
 export const DEFAULT_MODEL = 'claude-sonnet-4-5';
 /** How long an approval nobody answers waits before it fails closed. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 60 * 60_000;
@@ -23,8 +23,6 @@ export interface ModelSettings {
   readonly anthropicBaseUrl: string | undefined;
   /** `STEWARD_OPENAI_BASE_URL`: an OpenAI-compatible chat endpoint (LM Studio, vLLM, llama.cpp). */
   readonly openaiBaseUrl: string | undefined;
-  /** `STEWARD_MODEL`: `provider:model` or a bare Anthropic model id. */
-  readonly defaultModel: string;
   /** `STEWARD_APPROVAL_TIMEOUT_MS`. */
   readonly approvalTimeoutMs: number;
 }
@@ -68,7 +66,6 @@ export function loadModelSettings(env: Env = process.env): ModelSettings {
   return Object.freeze({
     anthropicBaseUrl: parseUrl(env, 'ANTHROPIC_BASE_URL'),
     openaiBaseUrl: parseUrl(env, 'STEWARD_OPENAI_BASE_URL'),
-    defaultModel: envValue(env, 'STEWARD_MODEL') ?? DEFAULT_MODEL,
     approvalTimeoutMs,
   });
 }

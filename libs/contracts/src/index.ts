@@ -14,3 +14,5 @@ export * from './ids.js';
 export * from './registry.js';
 export * from './capabilities.js';
 export * from './tools.js';
+export * from './rpcs/projects.js';
+export * from './rpcs/settings.js';

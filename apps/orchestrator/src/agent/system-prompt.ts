@@ -7,6 +7,8 @@ export function systemPrompt(options: {
   readonly folders: readonly string[];
   readonly nonce: string;
   readonly subagent: boolean;
+  /** The person's standing instructions for the task's project. */
+  readonly instructions?: string | undefined;
 }): string {
   const tag = dataTag(options.nonce);
   return [
@@ -33,6 +35,16 @@ export function systemPrompt(options: {
     ...(options.subagent
       ? ['- You are a sub-agent working on one part of a larger task: answer with your result only.']
       : []),
+    ...(options.instructions === undefined
+      ? []
+      : [
+          '',
+          'The person’s standing instructions for this project (they wrote these; follow them unless',
+          'they conflict with the rules above):',
+          '<project-instructions>',
+          options.instructions,
+          '</project-instructions>',
+        ]),
   ].join('\n');
 }
 

@@ -77,6 +77,8 @@ export interface RunnerDeps {
   readonly policy: PolicyStore;
   readonly bus: BusClient;
   readonly approvalTimeoutMs: number;
+  /** The standing instructions of the task's project, if it has a project and they say something. */
+  readonly instructions: (task: TaskRecord) => Promise<string | undefined>;
   /** Runs sub-agents for `spawn_subagents`, in parallel as policy allows, answering each one's result. */
   readonly runChildren: (
     parent: TaskRecord,
@@ -152,6 +154,7 @@ export class TaskRunner {
   }
 
   private readonly startedAt = performance.now();
+  private system = '';
 
   private async loop(resumed: boolean): Promise<void> {
     const task = await this.deps.store.task(this.taskId);
@@ -176,6 +179,13 @@ export class TaskRunner {
     }
     try {
       await this.deps.openServices(task);
+      // Stable for the whole run, so the prompt's cached prefix stays the same from turn to turn.
+      this.system = systemPrompt({
+        folders: JSON.parse(task.folders) as string[],
+        nonce: this.nonce,
+        subagent: task.parentId !== null,
+        instructions: await this.deps.instructions(task),
+      });
       await this.setStatus('running');
       // Read once; from here on every message is appended to it as it is written.
       const conversation = await this.deps.store.conversation(this.taskId);
@@ -261,10 +271,7 @@ export class TaskRunner {
 
   /** Messages the person sent while the model worked, as text blocks of the next user message. */
   private async takePending(): Promise<ContentBlock[]> {
-    const task = await this.deps.store.task(this.taskId);
-    const pending = JSON.parse(task.pending) as string[];
-    if (pending.length === 0) return [];
-    await this.deps.store.update(this.taskId, { pending: '[]' });
+    const pending = await this.deps.store.takePending(this.taskId);
     return pending.map((text) => ({
       type: 'text',
       text: `Message from the person while you worked:\n${text}`,
@@ -309,11 +316,7 @@ export class TaskRunner {
     const reply: ModelReply = await chatSpan(provider.name, model, MAX_OUTPUT_TOKENS, () =>
       provider.complete({
         model,
-        system: systemPrompt({
-          folders: JSON.parse(task.folders) as string[],
-          nonce: this.nonce,
-          subagent: task.parentId !== null,
-        }),
+        system: this.system,
         tools,
         messages,
         maxTokens: MAX_OUTPUT_TOKENS,
@@ -336,9 +339,11 @@ export class TaskRunner {
     const content =
       reply.content.length > 0 ? reply.content.map(elideOversized) : [{ type: 'text', text: '' }];
     const uses = content.filter(isToolUse);
-    const seq = await this.deps.store.appendTurn(this.taskId, content, uses);
     const total = addUsage(usage, task.model, reply.usage);
-    await this.deps.store.update(this.taskId, { turns: task.turns + 1, usage: JSON.stringify(total) });
+    const seq = await this.deps.store.appendTurn(this.taskId, content, uses, {
+      turns: task.turns + 1,
+      usage: JSON.stringify(total),
+    });
     this.deps.events.emit(this.taskId, 'message', {
       role: 'assistant',
       text: textOf(content),

@@ -149,6 +149,11 @@ export class TaskStore {
   }
 
   async update(taskId: string, changes: Partial<TaskRecord>): Promise<void> {
+    this.updateNow(taskId, changes);
+  }
+
+  /** The update itself, synchronous, for use inside a transaction. */
+  private updateNow(taskId: string, changes: Partial<TaskRecord>): void {
     const fields: Partial<TaskRecord> = { ...changes, updatedAt: now() };
     const keys = (Object.keys(fields) as Array<keyof TaskRecord>).filter(
       (key) => key !== 'id' && fields[key] !== undefined,
@@ -205,11 +210,25 @@ export class TaskStore {
     taskId: string,
     content: readonly ContentBlock[],
     calls: ReadonlyArray<{ id: string; name: string; input: unknown }>,
+    counters: Pick<TaskRecord, 'turns' | 'usage'>,
   ): Promise<number> {
     return this.sqlite.transaction(() => {
       const seq = this.insertMessage(taskId, 'assistant', 'assistant', content, now());
       this.insertCallRows(taskId, seq, calls);
+      this.updateNow(taskId, counters);
       return seq;
+    })();
+  }
+
+  /** The person's messages sent while the task worked, taken (and cleared) at once. */
+  async takePending(taskId: string): Promise<string[]> {
+    return this.sqlite.transaction(() => {
+      const row = this.statement('SELECT "pending" FROM "task" WHERE "id" = ?').get(taskId) as
+        { pending: string } | undefined;
+      if (row === undefined) throw new StewardError('NOT_FOUND', `there is no task ${taskId}`);
+      const pending = JSON.parse(row.pending) as string[];
+      if (pending.length > 0) this.updateNow(taskId, { pending: '[]' });
+      return pending;
     })();
   }
 
@@ -290,6 +309,7 @@ export class TaskStore {
   async list(filter: {
     status?: TaskStatus | undefined;
     parentId?: string | undefined;
+    projectId?: string | undefined;
     limit?: number | undefined;
     before?: string | undefined;
   }): Promise<TaskSummary[]> {
@@ -301,12 +321,38 @@ export class TaskStore {
     if (filter.parentId !== undefined)
       query.andWhere('task.parent_id = :parentId', { parentId: filter.parentId });
     else query.andWhere('task.parent_id IS NULL');
+    if (filter.projectId !== undefined)
+      query.andWhere('task.project_id = :projectId', { projectId: filter.projectId });
     if (filter.before !== undefined) {
       const before = await this.tasks.findOneBy({ id: filter.before });
       if (before !== null) query.andWhere('task.created_at < :at', { at: before.createdAt });
     }
     const rows = await query.limit(filter.limit ?? 50).getMany();
-    return rows.map(summaryOf);
+    const pending = await this.pendingApprovalCounts(rows.map((row) => row.id));
+    return rows.map((row) => ({ ...summaryOf(row), pendingApprovals: pending.get(row.id) ?? 0 }));
+  }
+
+  /** Pending approvals per listed task, its sub-tasks' counted with its own (what the page's list shows). */
+  private async pendingApprovalCounts(taskIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (taskIds.length === 0) return counts;
+    const rows = await this.approvals
+      .createQueryBuilder('approval')
+      .innerJoin(TaskRecord, 'task', 'task.id = approval.task_id')
+      .select('task.id', 'taskId')
+      .addSelect('task.parent_id', 'parentId')
+      .addSelect('COUNT(*)', 'count')
+      .where('approval.status = :status', { status: 'pending' })
+      .andWhere('(task.id IN (:...ids) OR task.parent_id IN (:...ids))', { ids: [...taskIds] })
+      .groupBy('task.id')
+      .getRawMany<{ taskId: string; parentId: string | null; count: number | string }>();
+    for (const row of rows) {
+      for (const owner of [row.taskId, row.parentId]) {
+        if (owner !== null && taskIds.includes(owner))
+          counts.set(owner, (counts.get(owner) ?? 0) + Number(row.count));
+      }
+    }
+    return counts;
   }
 
   async view(taskId: string): Promise<TaskView> {
@@ -325,7 +371,6 @@ export class TaskStore {
     }
     return {
       ...summaryOf(task),
-      ...(task.projectId === null ? {} : { projectId: task.projectId }),
       children: children.map((child) => child.id),
       todos: JSON.parse(task.todos) as Todo[],
       approvals: approvals.map(approvalView),
@@ -348,6 +393,7 @@ export function summaryOf(task: TaskRecord): TaskSummary {
     prompt: task.prompt,
     folders: JSON.parse(task.folders) as string[],
     ...(task.parentId === null ? {} : { parentId: task.parentId }),
+    ...(task.projectId === null ? {} : { projectId: task.projectId }),
     model: task.model,
     approvalMode: task.approvalMode,
     progress: { done: todos.filter((todo) => todo.status === 'completed').length, total: todos.length },

@@ -11,6 +11,7 @@ import type { ApprovalMode, TaskStatus } from '@steward/contracts';
 @Index('task_created', ['createdAt'])
 @Index('task_status', ['status'])
 @Index('task_parent', ['parentId'])
+@Index('task_project', ['projectId', 'createdAt'])
 export class TaskRecord {
   @PrimaryColumn({ type: 'text' })
   id!: string;

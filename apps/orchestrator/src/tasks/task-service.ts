@@ -25,6 +25,7 @@ import { BusClient } from '@steward/messaging';
 import { TaskRunner, type ApprovalAnswer, type Budget, type ChildRequest } from '../agent/task-runner.js';
 import { TaskEvents } from '../events/task-events.js';
 import type { ModelRouter } from '../model/model-router.js';
+import { ProjectStore } from '../projects/project-store.js';
 import { emptyUsage } from '../model/pricing.js';
 import type { TaskRecord } from '../store/task.entities.js';
 import { approvalView, TaskStore } from '../store/task-store.js';
@@ -53,6 +54,7 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(MODEL_ROUTER) private readonly models: ModelRouter,
     @Inject(MODEL_SETTINGS) private readonly settings: ModelSettings,
     @Inject(MODEL_KEYS) private readonly keys: ModelKeyStore,
+    @Inject(ProjectStore) private readonly projects: ProjectStore,
   ) {}
 
   /** Tasks the last orchestrator was running continue (or end `interrupted`); none is dropped. */
@@ -90,7 +92,9 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
     if (mode === 'auto' && !policyValue(policy, 'approvals.allowAuto')) {
       throw new StewardError('DENIED_BY_POLICY', 'your organization does not allow tasks in auto mode');
     }
-    const model = this.models.normalize(input.model ?? parent?.task.model ?? this.settings.defaultModel);
+    const model = this.models.normalize(
+      input.model ?? parent?.task.model ?? policyValue(policy, 'models.defaultModel'),
+    );
     // Claude models call tools; what an OpenAI-compatible endpoint serves may not.
     if (!model.startsWith('anthropic:') && parent === undefined) {
       const check = await this.models.checkTools(model);
@@ -98,12 +102,15 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
         throw new StewardError('INVALID_INPUT', `${model} cannot be used for tasks: ${check.detail}`);
       }
     }
+    // Sub-agents work in their parent's project, under its instructions.
+    const projectId = parent === undefined ? (input.projectId ?? null) : parent.task.projectId;
+    if (parent === undefined && projectId !== null) await this.projects.require(projectId);
     const id = `t_${randomBytes(12).toString('base64url')}`;
     const now = new Date().toISOString();
     const record: TaskRecord = {
       id,
       parentId: parent?.task.id ?? null,
-      projectId: input.projectId ?? null,
+      projectId,
       status: 'queued',
       prompt: input.prompt,
       folders: JSON.stringify(input.folders),
@@ -136,6 +143,7 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
       model,
       approvalMode: mode,
       ...(parent === undefined ? {} : { parentId: parent.task.id }),
+      ...(projectId === null ? {} : { projectId }),
     });
     if (parent === undefined) this.start(id, false);
     return { id, status: 'queued' };
@@ -150,6 +158,7 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
       policy: this.policy,
       bus: this.bus,
       approvalTimeoutMs: this.settings.approvalTimeoutMs,
+      instructions: (task) => this.projects.instructions(task.projectId),
       runChildren: (parent, children, signal) => this.runChildren(parent, children, signal),
       openServices: (task) => this.openServices(task),
       closeServices: (task) => this.closeServices(task),
@@ -259,6 +268,7 @@ export class TaskService implements OnApplicationBootstrap, OnApplicationShutdow
   list(filter: {
     status?: TaskStatus;
     parentId?: string;
+    projectId?: string;
     limit?: number;
     before?: string;
   }): Promise<TaskSummary[]> {

@@ -6,6 +6,7 @@ import { AnthropicProvider } from '../model/anthropic-provider.js';
 import { ModelRouter } from '../model/model-router.js';
 import type { ModelProvider } from '../model/model-types.js';
 import { OpenAiProvider } from '../model/openai-provider.js';
+import { ProjectsModule } from '../projects/projects.module.js';
 import { TaskStore } from '../store/task-store.js';
 import { ToolExecutor } from '../tools/tool-executor.js';
 import { TaskService } from './task-service.js';
@@ -13,6 +14,7 @@ import { TasksController } from './tasks.controller.js';
 import { MODEL_KEYS, MODEL_ROUTER, MODEL_SETTINGS } from './tokens.js';
 
 @Module({
+  imports: [ProjectsModule],
   controllers: [TasksController],
   providers: [
     TaskStore,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  execIdOf,
   findTool,
   fsDirList,
   fsDirMake,
@@ -240,12 +241,6 @@ function failedOutcome(error: unknown): ToolOutcome {
     code: failure.code,
     details: failure.details,
   };
-}
-
-/** A run_command id for the bus: the model's tool_use id when it fits, else a digest of it. */
-export function execIdOf(toolCallId: string): string {
-  const cleaned = toolCallId.replace(/[^A-Za-z0-9_-]/g, '_');
-  return cleaned.slice(0, 64) || 'exec';
 }
 
 function isFailedRun(reply: unknown): boolean {

@@ -36,6 +36,11 @@ export class SessionController {
     this.page(res);
   }
 
+  @Get(['settings', 'admin', 'projects', 'projects/:id'])
+  view(@Res() res: Response): void {
+    this.page(res);
+  }
+
   private page(res: Response): void {
     res.sendFile('index.html', { root: publicDir() }, (error?: Error) => {
       if (error === undefined || res.headersSent) return;

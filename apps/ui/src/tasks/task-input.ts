@@ -17,12 +17,14 @@ export function parseAddress<S extends z.ZodType>(schema: S, value: unknown, wha
 
 export const parseTaskId = (id: unknown): string => parseAddress(taskIdSchema, id, 'the task id');
 export const parseApprovalId = (id: unknown): string => parseAddress(recordIdSchema, id, 'the approval id');
+export const parseProjectId = (id: unknown): string => parseAddress(recordIdSchema, id, 'the project id');
 
-/** `GET /api/tasks?status=&parentId=&limit=&before=`: the list RPC's fields, as query strings. */
+/** `GET /api/tasks?status=&parentId=&projectId=&limit=&before=`: the list RPC's fields, as query strings. */
 export const taskListQuerySchema = z
   .object({
     status: z.enum(TASK_STATUSES).optional(),
     parentId: taskIdSchema.optional(),
+    projectId: recordIdSchema.optional(),
     limit: z
       .string()
       .regex(/^\d{1,4}$/, 'a whole number')

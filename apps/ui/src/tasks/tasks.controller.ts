@@ -26,7 +26,7 @@ export class TasksController {
     return this.bus.request(orchestratorTaskCreate, parseBody(orchestratorTaskCreate.request, body));
   }
 
-  /** Newest first; `?status=&parentId=&limit=&before=` narrow and page the list. */
+  /** Newest first; `?status=&parentId=&projectId=&limit=&before=` narrow and page the list. */
   @Get()
   list(@Query() query: unknown): Promise<RpcResponse<typeof orchestratorTaskList>> {
     const filters = parseAddress(taskListQuerySchema, query, 'the query');

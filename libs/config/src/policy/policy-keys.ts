@@ -1,5 +1,7 @@
 import { isAbsolute } from 'node:path';
+import { modelRefSchema } from '@steward/contracts';
 import { z } from 'zod';
+import { DEFAULT_MODEL } from '../model.config.js';
 
 export interface PolicyKeySpec<S extends z.ZodType = z.ZodType> {
   readonly schema: S;
@@ -130,6 +132,16 @@ export const POLICY_KEYS = {
     mostRestrictive: [],
     description: 'Model providers (by base URL host or name) the agent may call; null allows any.',
     personMaySet: false,
+  }),
+  'models.defaultModel': key({
+    schema: modelRefSchema,
+    default: DEFAULT_MODEL,
+    // No model is safer than another; failing closed keeps the built-in default.
+    mostRestrictive: DEFAULT_MODEL,
+    description:
+      'The model new tasks use unless they name one: provider:model, or a bare Anthropic model id.',
+    env: 'STEWARD_MODEL',
+    personMaySet: true,
   }),
   'agents.maxSubagentConcurrency': key({
     schema: z.int().min(1).max(16),

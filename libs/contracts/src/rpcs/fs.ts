@@ -421,6 +421,58 @@ export const fsTaskUndoneEventSchema = z.object({
   conflicts: z.array(undoConflictSchema),
 });
 
+/**
+ * Raw bytes one `fs.file.fetch` reply carries at most: as base64 (4/3 of it) plus the envelope, a
+ * reply stays well under the bus's 8 MiB `max_payload` (BUS_MAX_PAYLOAD_BYTES).
+ */
+export const FILE_FETCH_MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export const fsFileFetch = defineRpc({
+  subject: 'fs.file.fetch',
+  server: 'fs-service',
+  callers: [...FS_TOOL_CALLERS],
+  request: z
+    .object({
+      taskId: taskIdSchema,
+      path: absolutePathSchema,
+      /** Byte to start at; 0 when omitted. */
+      offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+      /** Bytes wanted; FILE_FETCH_MAX_CHUNK_BYTES when omitted. */
+      length: z.number().int().min(1).max(FILE_FETCH_MAX_CHUNK_BYTES).optional(),
+      /** `version` of an earlier chunk: answers CONFLICT when the file changed since. */
+      version: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
+  response: z.object({
+    /** The real path read. */
+    path: z.string(),
+    size: z.number().int().nonnegative(),
+    modifiedAt: z.string(),
+    /** Changes whenever the file does, so a download of several chunks never mixes two versions. */
+    version: z.string(),
+    offset: z.number().int().nonnegative(),
+    /** Bytes in `data`. */
+    bytes: z.number().int().nonnegative(),
+    /** The bytes, base64. */
+    data: z.string(),
+    /** Nothing follows this chunk. */
+    eof: z.boolean(),
+  }),
+  errors: [
+    'INVALID_INPUT',
+    'NOT_FOUND',
+    'OUTSIDE_ROOT',
+    'DENIED_BY_POLICY',
+    'FORBIDDEN',
+    'CONFLICT',
+    'UNAVAILABLE',
+    'INTERNAL',
+  ],
+  timeoutMs: 30_000,
+  description:
+    "The raw bytes of a file in a task's folders, one chunk at a time, for the person to open or download. Works after the task ended, as undo does.",
+});
+
 export const FS_RPCS = [
   fsTaskOpen,
   fsTaskClose,
@@ -439,6 +491,7 @@ export const FS_RPCS = [
   fsTrashList,
   fsTrashRestore,
   fsTrashEmpty,
+  fsFileFetch,
 ] as const;
 
 /** Which RPC serves each fs-service tool of the catalog. */

@@ -120,9 +120,12 @@ export const taskSummarySchema = z
     prompt: z.string(),
     folders: z.array(z.string()),
     parentId: taskIdSchema.optional(),
+    projectId: recordIdSchema.optional(),
     model: z.string(),
     approvalMode: z.enum(APPROVAL_MODES),
     progress: z.object({ done: z.number().int(), total: z.number().int() }).strict(),
+    /** In task lists: approvals waiting for an answer, of this task and of its sub-tasks. */
+    pendingApprovals: z.number().int().nonnegative().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -131,7 +134,6 @@ export type TaskSummary = z.infer<typeof taskSummarySchema>;
 
 export const taskViewSchema = taskSummarySchema
   .extend({
-    projectId: recordIdSchema.optional(),
     children: z.array(taskIdSchema),
     todos: z.array(todoSchema),
     approvals: z.array(approvalViewSchema),
@@ -169,6 +171,7 @@ export const orchestratorTaskList = defineRpc({
     .object({
       status: z.enum(TASK_STATUSES).optional(),
       parentId: taskIdSchema.optional(),
+      projectId: recordIdSchema.optional(),
       limit: z.number().int().min(1).max(TASK_LIMITS.listPage).optional(),
       /** Tasks created before this one (paging, newest first). */
       before: taskIdSchema.optional(),

@@ -114,4 +114,14 @@ export const vmExecOutputEventSchema = z.object({
   text: z.string(),
 });
 
+/**
+ * The run id the orchestrator gives a run_command call's vm.exec.run, so the page can find the
+ * call's live output on `events.vm.exec.<execId>.output`: the call's id with every character a
+ * subject token cannot hold replaced by `_`, cut to 64.
+ */
+export function execIdOf(toolCallId: string): string {
+  const cleaned = toolCallId.replace(/[^A-Za-z0-9_-]/g, '_');
+  return cleaned.slice(0, 64) || 'exec';
+}
+
 export const VM_RPCS = [vmSandboxOpen, vmSandboxClose, vmExecRun, vmExecCancel] as const;
