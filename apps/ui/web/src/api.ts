@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: ErrorBody['code'] | 'NETWORK',
     message: string,
+    /** The envelope's `details`, for views that show per-field reasons. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -31,7 +33,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const body: unknown = await res.json().catch(() => undefined);
   if (!res.ok) {
     const error = envelope(body);
-    throw new ApiError(res.status, error?.code ?? 'INTERNAL', error?.message ?? `failed (${res.status})`);
+    throw new ApiError(
+      res.status,
+      error?.code ?? 'INTERNAL',
+      error?.message ?? `failed (${res.status})`,
+      error?.details,
+    );
   }
   return body as T;
 }
@@ -40,9 +47,9 @@ function envelope(body: unknown): ErrorBody | undefined {
   if (typeof body !== 'object' || body === null || !('error' in body)) return undefined;
   const error = body.error;
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, message } = error as Record<string, unknown>;
+  const { code, message, details } = error as Record<string, unknown>;
   if (typeof code !== 'string' || typeof message !== 'string') return undefined;
-  return { code: code as ErrorBody['code'], message, retryable: false };
+  return { code: code as ErrorBody['code'], message, retryable: false, details };
 }
 
 export const isUnauthorized = (error: unknown): boolean => error instanceof ApiError && error.status === 401;

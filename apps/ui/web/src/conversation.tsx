@@ -1,16 +1,22 @@
-import { useState } from 'react';
-import { api, errorText } from './api.js';
-import { basename, callTarget, commandOf, pathsOf, summarizeCalls } from './format.js';
-import { conversation, isFinal, type Approval, type TaskState, type ToolCall } from './task-state.js';
+import { useEffect, useState } from 'react';
+import { ApprovalCard } from './approval.js';
+import { basename, callTarget, summarizeCalls } from './format.js';
+import { Link } from './link.js';
+import { Markdown } from './markdown.js';
+import { taskPath } from './router.js';
+import { conversation, isFinal, type TaskState, type ToolCall } from './task-state.js';
+import { CommandOutput } from './terminal.js';
 
 /*
- * Everything here is text from the model, files or tools: React renders it as text nodes, so
- * markup in a file name or an answer stays inert, and nothing here ever becomes a link or image.
+ * Everything here is text from the model, files or tools. What the person typed and what tools
+ * print is rendered as text nodes; the model's answers go through the markdown renderer, which
+ * builds elements itself (no HTML strings), so markup in any of it stays inert.
  */
 
 export function Conversation(props: { readonly state: TaskState; readonly onAnswered: () => void }) {
   const { state } = props;
   const items = conversation(state);
+  const final = isFinal(state.status);
   return (
     <ol className="conversation" aria-label="Conversation">
       {items.map((item) => {
@@ -26,7 +32,7 @@ export function Conversation(props: { readonly state: TaskState; readonly onAnsw
             return (
               <li key={item.key} className="bubble assistant">
                 <div className="who">Steward</div>
-                <div className="text">{item.text}</div>
+                <Markdown className="text" text={item.text} />
               </li>
             );
           case 'notice':
@@ -35,10 +41,20 @@ export function Conversation(props: { readonly state: TaskState; readonly onAnsw
                 {item.text}
               </li>
             );
+          case 'child':
+            return (
+              <li key={item.key} className="notice-line">
+                Started a sub-task: <Link to={taskPath(item.childId)}>{item.description}</Link>
+              </li>
+            );
           case 'tools':
             return (
               <li key={item.key}>
-                <ToolGroup calls={item.callIds.map((id) => state.calls[id]).filter((c) => c !== undefined)} />
+                <ToolGroup
+                  taskId={state.id}
+                  final={final}
+                  calls={item.callIds.map((id) => state.calls[id]).filter((c) => c !== undefined)}
+                />
               </li>
             );
           case 'approval': {
@@ -49,7 +65,7 @@ export function Conversation(props: { readonly state: TaskState; readonly onAnsw
                   taskId={state.id}
                   approval={approval}
                   call={approval.toolCallId === undefined ? undefined : state.calls[approval.toolCallId]}
-                  open={!isFinal(state.status)}
+                  open={!final}
                   onAnswered={props.onAnswered}
                 />
               </li>
@@ -60,7 +76,7 @@ export function Conversation(props: { readonly state: TaskState; readonly onAnsw
       {state.partial !== '' && (
         <li className="bubble assistant streaming" aria-busy="true">
           <div className="who">Steward</div>
-          <div className="text">{state.partial}</div>
+          <Markdown className="text" text={state.partial} />
         </li>
       )}
     </ol>
@@ -76,12 +92,41 @@ const CALL_STATE: Record<NonNullable<ToolCall['status']>, string> = {
   unknown: 'unknown',
 };
 
-function ToolGroup(props: { readonly calls: readonly ToolCall[] }) {
-  const running = props.calls.some((call) => call.status === 'running');
-  const waiting = props.calls.some((call) => call.status === 'pending' || call.status === 'waiting_approval');
+/** Calls that ran (or may have): only their commands printed anything. */
+const RAN = new Set<ToolCall['status']>(['running', 'done', 'unknown']);
+
+/**
+ * Consecutive tool calls as one line ("Read 3 files, ran 1 command"), opened on demand. A group
+ * opens by itself when one of its commands starts, so its output shows as it is printed, and
+ * stays open after; the person's own choice wins either way.
+ */
+function ToolGroup(props: {
+  readonly taskId: string;
+  readonly calls: readonly ToolCall[];
+  readonly final: boolean;
+}) {
+  const running = props.calls.some((call) => call.status === 'running' && !props.final);
+  const waiting =
+    !props.final &&
+    props.calls.some((call) => call.status === 'pending' || call.status === 'waiting_approval');
+  const commandRunning = props.calls.some(
+    (call) => call.tool === 'run_command' && call.status === 'running' && !props.final,
+  );
   const failed = props.calls.filter((call) => call.isError === true).length;
+  const [chosen, setChosen] = useState<boolean>();
+  useEffect(() => {
+    if (commandRunning) setChosen((now) => now ?? true);
+  }, [commandRunning]);
+  const open = chosen ?? commandRunning;
   return (
-    <details className="tools">
+    <details
+      className="tools"
+      open={open}
+      onToggle={(event) => {
+        const now = event.currentTarget.open;
+        if (now !== open) setChosen(now);
+      }}
+    >
       <summary>
         <span className={running ? 'spinner' : waiting ? 'waiting-mark' : 'tick'} aria-hidden="true" />
         {summarizeCalls(props.calls)}
@@ -91,7 +136,16 @@ function ToolGroup(props: { readonly calls: readonly ToolCall[] }) {
         {props.calls.map((call) => (
           <li key={call.id} className={call.isError === true ? 'call error' : 'call'}>
             <span className="tool-name">{call.tool}</span> <code>{callTarget(call)}</code>{' '}
-            <span className="muted">{CALL_STATE[call.status ?? 'pending']}</span>
+            <span className="muted">
+              {call.status === 'running' && props.final ? 'stopped' : CALL_STATE[call.status ?? 'pending']}
+            </span>
+            {open && call.tool === 'run_command' && RAN.has(call.status ?? 'pending') && (
+              <CommandOutput
+                taskId={props.taskId}
+                callId={call.id}
+                running={call.status === 'running' && !props.final}
+              />
+            )}
             {call.resultSummary !== undefined && call.resultSummary !== '' && (
               <div className="result">{call.resultSummary}</div>
             )}
@@ -99,117 +153,6 @@ function ToolGroup(props: { readonly calls: readonly ToolCall[] }) {
         ))}
       </ul>
     </details>
-  );
-}
-
-const APPROVAL_VERB: Record<string, string> = {
-  delete_path: 'delete',
-  run_command: 'run a command',
-  write_file: 'write a file',
-  edit_file: 'edit a file',
-  move_path: 'move',
-  make_directory: 'make a folder',
-};
-const DECIDED: Record<Approval['status'], string> = {
-  pending: 'Waiting for your answer',
-  allowed: 'Allowed',
-  denied: 'Denied',
-  expired: 'Expired: nobody answered in time',
-};
-
-function ApprovalCard(props: {
-  readonly taskId: string;
-  readonly approval: Approval;
-  readonly call: ToolCall | undefined;
-  readonly open: boolean;
-  readonly onAnswered: () => void;
-}) {
-  const { approval } = props;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const tool = approval.tool ?? props.call?.tool ?? 'tool';
-  const input = approval.input ?? props.call?.input;
-  const command = commandOf(input);
-  const targets = approval.targets ?? [];
-  const paths = targets.length > 0 ? [] : pathsOf(input);
-
-  const answer = async (decision: 'allow' | 'deny', remember = false): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api(
-        `/api/tasks/${encodeURIComponent(props.taskId)}/approvals/${encodeURIComponent(approval.id)}`,
-        {
-          method: 'POST',
-          body: { decision, remember },
-        },
-      );
-      props.onAnswered();
-    } catch (failure) {
-      setError(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const pending = approval.status === 'pending' && props.open;
-  return (
-    <section className={`approval ${approval.status}`} aria-label={`Approval: ${tool}`}>
-      <h3>Steward wants to {APPROVAL_VERB[tool] ?? `use ${tool}`}</h3>
-      {approval.summary !== undefined && <p className="text">{approval.summary}</p>}
-      {command !== undefined && (
-        <pre className="command">
-          <code>{command}</code>
-        </pre>
-      )}
-      {paths.length > 0 && (
-        <ul className="paths">
-          {paths.map((path) => (
-            <li key={path}>
-              <code>{path}</code>
-            </li>
-          ))}
-        </ul>
-      )}
-      {targets.length > 0 && (
-        <>
-          <p>
-            {targets.length === 1
-              ? 'This moves 1 item to the trash:'
-              : `This moves ${targets.length} items to the trash:`}
-          </p>
-          <ul className="paths targets" aria-label="Files to delete">
-            {targets.map((target) => (
-              <li key={target} title={target}>
-                <code>{target}</code>
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-      {pending ? (
-        <div className="actions">
-          <button type="button" disabled={busy} onClick={() => void answer('allow')}>
-            Allow
-          </button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => void answer('deny')}>
-            Deny
-          </button>
-          <button type="button" className="link" disabled={busy} onClick={() => void answer('allow', true)}>
-            Allow for the rest of this task
-          </button>
-        </div>
-      ) : (
-        <p className={`decided ${approval.status}`}>
-          {approval.status === 'pending' ? 'Not answered' : DECIDED[approval.status]}
-        </p>
-      )}
-      {error !== undefined && (
-        <p className="down" role="alert">
-          {error}
-        </p>
-      )}
-    </section>
   );
 }
 

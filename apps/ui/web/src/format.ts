@@ -98,10 +98,31 @@ export function callTarget(call: { readonly tool?: string; readonly input?: unkn
 
 export const commandOf = (input: unknown): string | undefined => field(input, 'command');
 export const pathsOf = (input: unknown): string[] =>
-  ['path', 'from', 'to']
+  ['path', 'from', 'to', 'cwd']
     .map((name) => field(input, name))
     .filter((value): value is string => value !== undefined);
 
 export const formatCost = (usd: number): string =>
   `$${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)}`;
 export const formatTokens = (n: number): string => n.toLocaleString('en-US');
+
+const MCP_TOOL = /^mcp__(.+?)__/;
+
+/** Skills the task loaded (load_skill calls that ran), each once, in the order loaded. */
+export function skillsOf(
+  calls: readonly { readonly tool: string; readonly input?: unknown; readonly status?: string }[],
+): string[] {
+  const names = calls
+    .filter((call) => call.tool === 'load_skill' && call.status !== 'denied')
+    .map((call) => field(call.input, 'name'))
+    .filter((name): name is string => name !== undefined);
+  return [...new Set(names)];
+}
+
+/** Connectors (MCP servers, by the `mcp__<server>__<tool>` names of their tools) the task used. */
+export function connectorsOf(calls: readonly { readonly tool: string }[]): string[] {
+  const names = calls
+    .map((call) => MCP_TOOL.exec(call.tool)?.[1])
+    .filter((name): name is string => name !== undefined);
+  return [...new Set(names)];
+}

@@ -12,6 +12,8 @@ export function Home(props: {
   readonly signedIn: boolean | undefined;
   readonly firstRun: boolean;
   readonly onStarted: () => void;
+  /** The project the composer starts in (`/?project=`). */
+  readonly projectId?: string | undefined;
 }) {
   const health = useHealth();
   const [prompt, setPrompt] = useState('');
@@ -32,6 +34,7 @@ export function Home(props: {
         onPrompt={setPrompt}
         disabled={props.signedIn === false}
         onStarted={props.onStarted}
+        projectId={props.projectId}
       />
       {props.firstRun && (
         <section className="card first-run" aria-labelledby="first-run-title">

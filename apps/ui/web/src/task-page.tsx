@@ -1,16 +1,15 @@
+import type { TaskView } from '@steward/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorText } from './api.js';
 import { submitOnEnter } from './composer.js';
 import { ChangedFiles, Conversation } from './conversation.js';
 import { firstLine, STATUS_LABEL } from './format.js';
+import { Link } from './link.js';
 import { RightRail } from './right-rail.js';
+import { taskPath } from './router.js';
 import { isFinal } from './task-state.js';
+import { UndoChanges } from './undo.js';
 import { useTask, type Connection } from './use-task.js';
-
-interface UndoResult {
-  readonly steps: readonly { readonly path: string; readonly action: string }[];
-  readonly conflicts: readonly { readonly path: string; readonly reason: string }[];
-}
 
 const CONNECTION: Record<Connection, string | undefined> = {
   connecting: 'Connecting…',
@@ -18,12 +17,33 @@ const CONNECTION: Record<Connection, string | undefined> = {
   reconnecting: 'Reconnecting… what happens meanwhile will show up when the connection is back.',
 };
 
+/** "Sub-task of …": the way back from a sub-task to the task that started it. */
+function ParentLink(props: { readonly parentId: string }) {
+  const [prompt, setPrompt] = useState<string>();
+  useEffect(() => {
+    let alive = true;
+    api<TaskView>(`/api/tasks/${encodeURIComponent(props.parentId)}`).then(
+      (parent) => alive && setPrompt(parent.prompt),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [props.parentId]);
+  return (
+    <p className="parent-link">
+      Sub-task of{' '}
+      <Link to={taskPath(props.parentId)}>
+        {prompt === undefined ? 'the main task' : firstLine(prompt, 80)}
+      </Link>
+    </p>
+  );
+}
+
 export function TaskPage(props: { readonly taskId: string; readonly onChanged: () => void }) {
   const { state, connection, loadError, refresh } = useTask(props.taskId);
   const [actionError, setActionError] = useState<string>();
   const [message, setMessage] = useState('');
-  const [confirmUndo, setConfirmUndo] = useState(false);
-  const [undone, setUndone] = useState<UndoResult>();
   const status = state.status;
   const { onChanged } = props;
 
@@ -32,14 +52,6 @@ export function TaskPage(props: { readonly taskId: string; readonly onChanged: (
   }, [state.prompt]);
   // The sidebar's list follows this task's status as it changes.
   useEffect(() => onChanged(), [status, onChanged]);
-  useEffect(() => {
-    if (!confirmUndo) return;
-    const close = (event: KeyboardEvent): void => {
-      if (event.key === 'Escape') setConfirmUndo(false);
-    };
-    window.addEventListener('keydown', close);
-    return () => window.removeEventListener('keydown', close);
-  }, [confirmUndo]);
 
   const act = async (path: string, body: unknown = {}): Promise<unknown> => {
     setActionError(undefined);
@@ -63,19 +75,24 @@ export function TaskPage(props: { readonly taskId: string; readonly onChanged: (
     if ((await act('messages', { text })) !== undefined) setMessage('');
   };
 
-  const undo = async (): Promise<void> => {
-    setConfirmUndo(false);
-    const answer = (await act('undo')) as UndoResult | undefined;
-    if (answer !== undefined) setUndone(answer);
-  };
-
   if (state.prompt === undefined) {
     return (
       <main className="task-page loading">
         {loadError === undefined ? (
-          <p className="muted">Loading the task…</p>
+          <p className="muted" role="status">
+            <span className="spinner" aria-hidden="true" />
+            Loading the task…
+          </p>
         ) : (
-          <p className="down">{loadError}</p>
+          <div className="card load-error" role="alert">
+            <p className="down">This task could not be opened: {loadError}</p>
+            <p>
+              <button type="button" className="secondary" onClick={refresh}>
+                Try again
+              </button>{' '}
+              <Link to="/">Start a new task</Link>
+            </p>
+          </div>
         )}
       </main>
     );
@@ -85,6 +102,7 @@ export function TaskPage(props: { readonly taskId: string; readonly onChanged: (
   return (
     <div className="task-layout">
       <main className="task-page">
+        {state.parentId !== undefined && <ParentLink parentId={state.parentId} />}
         <header className="page-head">
           <h1 title={state.prompt}>{firstLine(state.prompt)}</h1>
           {status !== undefined && (
@@ -104,34 +122,7 @@ export function TaskPage(props: { readonly taskId: string; readonly onChanged: (
         {state.filesChanged.length > 0 && (
           <section className="changes" aria-label="Changes">
             <ChangedFiles files={state.filesChanged} />
-            {final && !confirmUndo && undone === undefined && (
-              <button type="button" className="secondary" onClick={() => setConfirmUndo(true)}>
-                Undo changes
-              </button>
-            )}
-            {confirmUndo && (
-              <div className="confirm" role="dialog" aria-label="Undo changes">
-                <p>Put back every file this task changed? Files it created go to the trash.</p>
-                <button type="button" onClick={() => void undo()}>
-                  Undo
-                </button>
-                <button type="button" className="secondary" onClick={() => setConfirmUndo(false)}>
-                  Keep changes
-                </button>
-              </div>
-            )}
-          </section>
-        )}
-        {undone !== undefined && (
-          <section className="notice" aria-label="Undo result">
-            <p>
-              Undone: {undone.steps.length} {undone.steps.length === 1 ? 'change' : 'changes'}.
-            </p>
-            {undone.conflicts.map((conflict) => (
-              <p key={conflict.path} className="down">
-                <code>{conflict.path}</code>: {conflict.reason}
-              </p>
-            ))}
+            {final && <UndoChanges taskId={props.taskId} onUndone={refresh} />}
           </section>
         )}
         {actionError !== undefined && (

@@ -136,6 +136,25 @@ describe('the page’s task state', () => {
     expect(conversation(state).map((item) => item.kind)).toEqual(['user', 'assistant', 'approval']);
   });
 
+  it('lists the sub-tasks it started, each once, with the label the model gave them', () => {
+    const state = replay(
+      event('created', { prompt: 'p' }),
+      event('child', { childId: 'k1', description: 'Sum Q3' }),
+      { type: 'snapshot', view: view({ children: ['k1', 'k2'], parentId: 'p0' }) },
+      event('child', { childId: 'k2', description: 'Sum Q4' }),
+      event('child', { description: 'no id' }),
+    );
+    expect(state.children).toEqual([
+      { id: 'k1', description: 'Sum Q3' },
+      { id: 'k2', description: 'Sum Q4' },
+    ]);
+    expect(state.parentId).toBe('p0');
+    expect(state.timeline.filter((item) => item.kind === 'child')).toEqual([
+      expect.objectContaining({ childId: 'k1', description: 'Sum Q3' }),
+      expect.objectContaining({ childId: 'k2', description: 'Sum Q4' }),
+    ]);
+  });
+
   it('drops events of unknown status instead of breaking the page', () => {
     const before = replay(event('created', { prompt: 'p' }));
     const after = reduceTask(before, event('status', { status: 'exploded' }));

@@ -47,7 +47,14 @@ export type TimelineItem =
   | { readonly kind: 'assistant'; readonly key: string; readonly text: string }
   | { readonly kind: 'tools'; readonly key: string; readonly callIds: readonly string[] }
   | { readonly kind: 'approval'; readonly key: string; readonly approvalId: string }
+  | { readonly kind: 'child'; readonly key: string; readonly childId: string; readonly description: string }
   | { readonly kind: 'notice'; readonly key: string; readonly text: string };
+
+/** A sub-task this task started; the description is the label the model gave it, when known. */
+export interface ChildRef {
+  readonly id: string;
+  readonly description: string | undefined;
+}
 
 export interface TaskState {
   readonly id: string;
@@ -63,6 +70,9 @@ export interface TaskState {
   readonly scratchpad: string;
   readonly filesChanged: readonly string[];
   readonly usage: TaskUsage | undefined;
+  /** The task that started this one, for a sub-task. */
+  readonly parentId: string | undefined;
+  readonly children: readonly ChildRef[];
   readonly calls: Readonly<Record<string, ToolCall>>;
   readonly approvals: Readonly<Record<string, Approval>>;
   /** The conversation from the event stream; empty until the stream delivers `created`. */
@@ -91,6 +101,8 @@ export function initialTask(id: string): TaskState {
     scratchpad: '',
     filesChanged: [],
     usage: undefined,
+    parentId: undefined,
+    children: [],
     calls: {},
     approvals: {},
     timeline: [],
@@ -125,6 +137,17 @@ function mergeCall(prev: ToolCall | undefined, next: ToolCall): ToolCall {
 function mergeApproval(prev: Approval | undefined, next: Approval): Approval {
   if (prev === undefined) return next;
   return prev.status !== 'pending' && next.status === 'pending' ? { ...next, ...prev } : { ...prev, ...next };
+}
+
+/** Children in the order they were started, each once; a description, once known, is kept. */
+function mergeChildren(known: readonly ChildRef[], more: readonly ChildRef[]): readonly ChildRef[] {
+  const merged = [...known];
+  for (const child of more) {
+    const at = merged.findIndex((existing) => existing.id === child.id);
+    if (at < 0) merged.push(child);
+    else if (child.description !== undefined) merged[at] = child;
+  }
+  return merged;
 }
 
 function progressOf(todos: readonly Todo[]): { done: number; total: number } {
@@ -163,6 +186,11 @@ function applySnapshot(state: TaskState, view: TaskView): TaskState {
     folders: view.folders,
     model: view.model,
     approvalMode: view.approvalMode,
+    parentId: view.parentId,
+    children: mergeChildren(
+      view.children.map((id) => ({ id, description: undefined })),
+      state.children,
+    ),
     calls,
     approvals,
     snapshot: view,
@@ -335,10 +363,13 @@ function applyEvent(state: TaskState, event: StreamEvent): TaskState {
     case 'files':
       return { ...next, filesChanged: strings(data['filesChanged']) ?? state.filesChanged };
     case 'child': {
-      const description = str(data['description']) ?? str(data['childId']) ?? 'a sub-task';
+      const childId = str(data['childId']);
+      const description = str(data['description']) || undefined;
+      if (childId === undefined) return next;
       return {
         ...next,
-        timeline: push(state, { kind: 'notice', key, text: `Started a sub-task: ${description}` }),
+        children: mergeChildren(state.children, [{ id: childId, description }]),
+        timeline: push(state, { kind: 'child', key, childId, description: description ?? 'a sub-task' }),
       };
     }
     case 'notice':
@@ -362,6 +393,14 @@ export function conversation(state: TaskState): readonly TimelineItem[] {
   for (const approval of state.snapshot.approvals) {
     if (approval.status === 'pending')
       items.push({ kind: 'approval', key: `sa${approval.id}`, approvalId: approval.id });
+  }
+  for (const child of state.children) {
+    items.push({
+      kind: 'child',
+      key: `sc${child.id}`,
+      childId: child.id,
+      description: child.description ?? 'a sub-task',
+    });
   }
   return items;
 }
