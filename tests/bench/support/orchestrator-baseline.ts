@@ -17,12 +17,14 @@ export async function bareReads(
   connection: NatsConnection,
   files: readonly NoteFile[],
   count: number,
+  gapMs = 0,
 ): Promise<Float64Array> {
   const requests = files.map((file) => ({ file, bytes: encoder.encode(file.path) }));
   const samples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const request = requests[i % requests.length];
     if (request === undefined) throw new Error('bareReads needs at least one file');
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     const started = performance.now();
     const reply = await connection.request(BARE_READ_SUBJECT, request.bytes, { timeout: BARE_TIMEOUT_MS });
     samples[i] = performance.now() - started;

@@ -17,6 +17,8 @@ export interface OrchestratorSettings {
   readonly maxTurns: number;
   /** Loads the profiler (support/orchestrator-profiler.ts), which writes its profiles here. */
   readonly cpuProfileDir?: string | undefined;
+  /** Where the orchestrator exports its spans (OTLP/HTTP), as telemetry.otlpEndpoint. */
+  readonly otlpEndpoint?: string | undefined;
 }
 
 export async function startFsServiceForTasks(credentials: BusCredentials): Promise<StartedServer> {
@@ -51,6 +53,7 @@ export async function startOrchestrator(
       ANTHROPIC_API_KEY: settings.apiKey,
       STEWARD_MODEL: settings.model,
       STEWARD_MAX_TURNS: String(settings.maxTurns),
+      ...(settings.otlpEndpoint === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint }),
       ...(settings.cpuProfileDir === undefined
         ? {}
         : { NODE_OPTIONS: `--import=${PROFILER}`, BENCH_PROFILE_DIR: settings.cpuProfileDir }),
