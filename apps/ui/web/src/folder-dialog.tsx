@@ -49,21 +49,13 @@ export function BrowseFolderButton(props: {
   readonly onChoose: (path: string) => void;
 }) {
   const [open, setOpen] = useState(false);
-  const { onChoose } = props;
-  const choose = useCallback(
-    (path: string) => {
-      setOpen(false);
-      onChoose(path);
-    },
-    [onChoose],
-  );
   const close = useCallback(() => setOpen(false), []);
   return (
     <>
       <button type="button" className="secondary" aria-haspopup="dialog" onClick={() => setOpen(true)}>
         Browse…
       </button>
-      {open && <FolderDialog start={props.current.trim()} onChoose={choose} onClose={close} />}
+      {open && <FolderDialog start={props.current.trim()} onChoose={props.onChoose} onClose={close} />}
     </>
   );
 }
@@ -80,7 +72,6 @@ export function FolderDialog(props: {
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const list = useRef<HTMLUListElement>(null);
-  const chosen = useRef<string | undefined>(undefined);
   const ticket = useRef(0);
   const [listing, setListing] = useState<Listing>();
   const [loading, setLoading] = useState(true);
@@ -114,13 +105,15 @@ export function FolderDialog(props: {
     }
   }, []);
 
-  const { start, onChoose, onClose } = props;
+  const { onChoose, onClose } = props;
+  // Where it opens is read once: choosing changes the Folder box, which must not reopen the dialog.
+  const start = useRef(props.start);
   useEffect(() => {
     const element = dialog.current;
     if (element !== null && !element.open) element.showModal();
     list.current?.focus();
-    void go(start.startsWith('/') ? start : undefined, true);
-  }, [go, start]);
+    void go(start.current.startsWith('/') ? start.current : undefined, true);
+  }, [go]);
 
   const visible = (listing?.folders ?? []).filter((folder) => showHidden || !folder.hidden);
   const hiddenCount = (listing?.folders.length ?? 0) - visible.length;
@@ -139,9 +132,10 @@ export function FolderDialog(props: {
   const up = (): void => {
     if (listing?.parent !== undefined) void go(listing.parent);
   };
-  // Closing through the element (not by unmounting it) lets the browser put focus back on "Browse…".
+  // The choice lands at once (the element's close event comes a task later); closing through the
+  // element (not by unmounting it) lets the browser put focus back on "Browse…".
   const finish = (path?: string): void => {
-    chosen.current = path;
+    if (path !== undefined) onChoose(path);
     dialog.current?.close();
   };
 
@@ -168,12 +162,7 @@ export function FolderDialog(props: {
   const crumbs = listing === undefined ? [] : crumbsOf(listing);
   const here = listing?.path;
   return createPortal(
-    <dialog
-      ref={dialog}
-      className="folder-dialog"
-      aria-labelledby={titleId}
-      onClose={() => (chosen.current === undefined ? onClose() : onChoose(chosen.current))}
-    >
+    <dialog ref={dialog} className="folder-dialog" aria-labelledby={titleId} onClose={onClose}>
       <header className="folder-dialog-head">
         <h2 id={titleId}>Choose a folder</h2>
         <label className="show-hidden">
