@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { reply, text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { createTask } from '../support/tasks.js';
 
 /*
@@ -16,39 +16,14 @@ import { createTask } from '../support/tasks.js';
 const API_KEY = 'sk-ant-folders-files-test-key';
 const SCREENSHOTS = 'tests/.artifacts/screenshots';
 
-interface OpenPage {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  /** alert/confirm/prompt dialogs: markup run as code would show up here. */
-  readonly dialogs: string[];
-  /** Script errors and console errors, CSP violations among them. */
-  readonly errors: string[];
-}
-
 describe('choosing a folder and getting at the files a task changed, in a real browser', () => {
   let agent: AgentStack;
   let browser: Browser;
   const opened: OpenPage[] = [];
 
+  /** A browser signed in through the address `steward up` prints, then at `path`. */
   async function open(path = '/'): Promise<OpenPage> {
-    const context = await browser.newContext({
-      viewport: { width: 1366, height: 860 },
-      acceptDownloads: true,
-    });
-    const page = await context.newPage();
-    const dialogs: string[] = [];
-    const errors: string[] = [];
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    await page.goto(agent.stack.address);
-    if (path !== '/') await page.goto(`${agent.stack.url}${path}`);
-    const result = { context, page, dialogs, errors };
+    const result = await openSignedIn(browser, agent.stack, path, { acceptDownloads: true });
     opened.push(result);
     return result;
   }

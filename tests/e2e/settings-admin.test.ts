@@ -2,10 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { createTask, taskIn } from '../support/tasks.js';
 
 /*
@@ -18,32 +18,15 @@ const API_KEY = 'sk-ant-e2e-MARKER-settings-key-9731';
 const SCREENSHOTS = 'tests/.artifacts/screenshots';
 const SERVICES = ['ui', 'orchestrator', 'fs-service', 'vm-service', 'plugin-host', 'scheduler'];
 
-interface OpenPage {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  /** Script errors and console errors, CSP violations among them. */
-  readonly errors: string[];
-  /** Console errors a test caused on purpose (a refused request), removed from `errors`. */
-  expected: RegExp[];
-}
-
 describe('Settings and Admin, in a real browser', () => {
   let agent: AgentStack;
   let browser: Browser;
   let managed: string;
   const opened: OpenPage[] = [];
 
+  /** A browser signed in through the address `steward up` prints, then at `path`. */
   async function open(path: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<OpenPage> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, ...options });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    await page.goto(agent.stack.address);
-    if (path !== '/') await page.goto(`${agent.stack.url}${path}`);
-    const result: OpenPage = { context, page, errors, expected: [] };
+    const result = await openSignedIn(browser, agent.stack, path, options);
     opened.push(result);
     return result;
   }

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { reply, text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { createTask, eventually } from '../support/tasks.js';
 
 /*
@@ -15,15 +15,6 @@ import { createTask, eventually } from '../support/tasks.js';
 const API_KEY = 'sk-ant-task-view-test-key';
 const SCREENSHOTS = 'tests/.artifacts/screenshots';
 
-interface OpenPage {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  /** alert/confirm/prompt dialogs the page opened: markup run as code would show up here. */
-  readonly dialogs: string[];
-  /** Script errors and console errors, CSP violations among them. */
-  readonly errors: string[];
-}
-
 describe('the task view, in a real browser', () => {
   let agent: AgentStack;
   let browser: Browser;
@@ -31,21 +22,7 @@ describe('the task view, in a real browser', () => {
 
   /** A browser signed in through the address `steward up` prints, then at `path`. */
   async function open(path = '/', options: { colorScheme?: 'light' | 'dark' } = {}): Promise<OpenPage> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, ...options });
-    const page = await context.newPage();
-    const dialogs: string[] = [];
-    const errors: string[] = [];
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    await page.goto(agent.stack.address);
-    if (path !== '/') await page.goto(`${agent.stack.url}${path}`);
-    const result = { context, page, dialogs, errors };
+    const result = await openSignedIn(browser, agent.stack, path, options);
     opened.push(result);
     return result;
   }

@@ -1,4 +1,10 @@
-import { chromium, type Browser } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 import { existsSync } from 'node:fs';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -23,4 +29,43 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** A signed-in page and what it did that a test must see: dialogs it opened, errors it logged. */
+export interface OpenPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** alert/confirm/prompt dialogs the page opened (dismissed): markup run as code would show up here. */
+  readonly dialogs: string[];
+  /** Script errors and console errors, CSP violations among them. */
+  readonly errors: string[];
+  /** Console errors a test provokes on purpose (the browser logs every refused request). */
+  readonly expected: RegExp[];
+}
+
+/**
+ * A fresh browser context signed in through the address `steward up` printed, then at `path`:
+ * the token is traded for the session cookie exactly as a person's first visit does.
+ */
+export async function openSignedIn(
+  browser: Browser,
+  stack: { readonly address: string; readonly url: string },
+  path = '/',
+  options: BrowserContextOptions = {},
+): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, ...options });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(stack.address);
+  if (path !== '/') await page.goto(`${stack.url}${path}`);
+  return { context, page, dialogs, errors, expected: [] };
 }
