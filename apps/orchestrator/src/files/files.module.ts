@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { TaskStore } from '../store/task-store.js';
+import { StoreModule } from '../store/store.module.js';
 import { FilesController } from './files.controller.js';
 import { TaskFileController } from './task-file.controller.js';
 
-@Module({ controllers: [FilesController, TaskFileController], providers: [TaskStore] })
+@Module({ imports: [StoreModule], controllers: [FilesController, TaskFileController] })
 export class FilesModule {}

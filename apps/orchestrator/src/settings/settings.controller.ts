@@ -8,7 +8,7 @@ import {
 } from '@steward/contracts';
 import { RpcHandler } from '@steward/messaging';
 import { SettingsService } from './settings.service.js';
-import { TaskFailuresRepository } from './task-failures.repository.js';
+import { TaskStore } from '../store/task-store.js';
 
 const DEFAULT_FAILURES = 20;
 
@@ -17,7 +17,7 @@ const DEFAULT_FAILURES = 20;
 export class SettingsController {
   constructor(
     @Inject(SettingsService) private readonly settings: SettingsService,
-    @Inject(TaskFailuresRepository) private readonly failures: TaskFailuresRepository,
+    @Inject(TaskStore) private readonly store: TaskStore,
   ) {}
 
   @RpcHandler(orchestratorSettingsGet)
@@ -36,6 +36,6 @@ export class SettingsController {
   async list(
     input: RpcRequest<typeof orchestratorFailuresList>,
   ): Promise<RpcResponse<typeof orchestratorFailuresList>> {
-    return { failures: await this.failures.recent(input.limit ?? DEFAULT_FAILURES) };
+    return { failures: await this.store.failures(input.limit ?? DEFAULT_FAILURES) };
   }
 }

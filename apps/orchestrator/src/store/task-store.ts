@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '@steward/runtime';
 import {
   StewardError,
+  TASK_FAILURE_LIMITS,
   type ApprovalView,
+  type TaskFailure,
   type TaskStatus,
   type TaskSummary,
   type TaskUsage,
@@ -353,6 +355,24 @@ export class TaskStore {
       }
     }
     return counts;
+  }
+
+  /** The tasks that ended badly, newest first, for the admin view's recent errors. */
+  async failures(limit: number): Promise<TaskFailure[]> {
+    const rows = await this.tasks.find({
+      where: { status: In(['failed', 'interrupted']) },
+      order: { updatedAt: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+    return rows.map((task) => ({
+      taskId: task.id,
+      ...(task.parentId === null ? {} : { parentId: task.parentId }),
+      status: task.status === 'interrupted' ? 'interrupted' : 'failed',
+      prompt: task.prompt.slice(0, TASK_FAILURE_LIMITS.prompt),
+      error: task.error ?? 'no reason was recorded',
+      model: task.model,
+      at: task.updatedAt,
+    }));
   }
 
   async view(taskId: string): Promise<TaskView> {

@@ -7,17 +7,16 @@ import { ModelRouter } from '../model/model-router.js';
 import type { ModelProvider } from '../model/model-types.js';
 import { OpenAiProvider } from '../model/openai-provider.js';
 import { ProjectsModule } from '../projects/projects.module.js';
-import { TaskStore } from '../store/task-store.js';
+import { StoreModule } from '../store/store.module.js';
 import { ToolExecutor } from '../tools/tool-executor.js';
 import { TaskService } from './task-service.js';
 import { TasksController } from './tasks.controller.js';
 import { MODEL_KEYS, MODEL_ROUTER, MODEL_SETTINGS } from './tokens.js';
 
 @Module({
-  imports: [ProjectsModule],
+  imports: [ProjectsModule, StoreModule],
   controllers: [TasksController],
   providers: [
-    TaskStore,
     TaskEvents,
     ToolExecutor,
     TaskService,
