@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { reply, text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
+import { closePages, launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { createTask } from '../support/tasks.js';
 
 /*
@@ -34,11 +34,7 @@ describe('choosing a folder and getting at the files a task changed, in a real b
   }, 180_000);
 
   afterEach(async () => {
-    for (const { context, dialogs, errors } of opened.splice(0)) {
-      await context.close();
-      expect(dialogs).toEqual([]);
-      expect(errors).toEqual([]);
-    }
+    await closePages(opened);
     expect(agent.newProblems()).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import type { ProjectView, TaskView } from '@steward/contracts';
 import { text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
+import { closePages, launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { eventually, taskIn } from '../support/tasks.js';
 
 /*
@@ -49,11 +49,7 @@ describe('projects, in a real browser', () => {
   }, 180_000);
 
   afterEach(async () => {
-    for (const { context, dialogs, errors, expected } of opened.splice(0)) {
-      await context.close();
-      expect(dialogs).toEqual([]);
-      expect(errors.filter((error) => !expected.some((pattern) => pattern.test(error)))).toEqual([]);
-    }
+    await closePages(opened);
     expect(agent.newProblems()).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
+import { closePages, launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { createTask, taskIn } from '../support/tasks.js';
 
 /*
@@ -48,10 +48,7 @@ describe('Settings and Admin, in a real browser', () => {
   }, 180_000);
 
   afterEach(async () => {
-    for (const { context, errors, expected } of opened.splice(0)) {
-      await context.close();
-      expect(errors.filter((error) => !expected.some((pattern) => pattern.test(error)))).toEqual([]);
-    }
+    await closePages(opened);
     expect(agent.newProblems()).toEqual([]);
   });
 

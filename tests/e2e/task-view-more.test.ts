@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { reply, text, toolUse } from '@steward/testing';
 import { startAgentStack, type AgentStack } from '../support/agent-stack.js';
-import { launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
+import { closePages, launchBrowser, openSignedIn, type OpenPage } from '../support/browser.js';
 import { taskIn } from '../support/tasks.js';
 
 /*
@@ -54,11 +54,7 @@ describe('the task view, more of it, in a real browser', () => {
   }, 180_000);
 
   afterEach(async () => {
-    for (const { context, dialogs, errors } of opened.splice(0)) {
-      await context.close();
-      expect(dialogs).toEqual([]);
-      expect(errors).toEqual([]);
-    }
+    await closePages(opened);
     expect(agent.newProblems()).toEqual([]);
   });
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import {
   chromium,
   type Browser,
@@ -68,4 +69,16 @@ export async function openSignedIn(
   await page.goto(stack.address);
   if (path !== '/') await page.goto(`${stack.url}${path}`);
   return { context, page, dialogs, errors, expected: [] };
+}
+
+/**
+ * Closes every page a test opened and checks none of them opened a dialog or logged an error it
+ * did not expect (markup run as code, a CSP violation, a script error).
+ */
+export async function closePages(opened: OpenPage[]): Promise<void> {
+  for (const { context, dialogs, errors, expected } of opened.splice(0)) {
+    await context.close();
+    expect(dialogs).toEqual([]);
+    expect(errors.filter((error) => !expected.some((pattern) => pattern.test(error)))).toEqual([]);
+  }
 }
